@@ -1,0 +1,1 @@
+"""Default configuration (feeds, topic, alerts) and the settings object."""

@@ -1,0 +1,1 @@
+"""Pure stages of newswatch: no Redis, no dramatiq, no network, no settings."""

@@ -1,0 +1,183 @@
+"""The data that flows through newswatch: one frozen model per hop.
+
+``FeedEntry -> Page -> Article -> DedupVerdict -> Record -> Alert``
+
+Every model is immutable (like dramatiq's ``Message``); a stage returns a new
+one. Units are in field names (``size_bytes``, ``timeout_s``); every datetime is
+timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class FeedEntry(Frozen):
+    """One item of a feed, as the feed describes it."""
+
+    feed_id: str
+    entry_id: str = Field(description="stable identity: GUID, else canonical link, else title+date")
+    url: str
+    guid: str | None = None
+    title: str | None = None
+    summary: str | None = None
+    published_at: datetime | None = None
+    authors: tuple[str, ...] = ()
+    language: str | None = None
+
+    _utc = field_validator("published_at")(_aware)
+
+
+class Page(Frozen):
+    """Raw HTML of one article page, fetched or replayed."""
+
+    url: str
+    final_url: str | None = None
+    html: str
+    source: str | None = Field(default=None, description="outlet name; defaults to the host")
+    feed_id: str | None = None
+    entry: FeedEntry | None = None
+    fetched_at: datetime = Field(default_factory=utcnow)
+    origin: Literal["feed", "replay", "extract"] = "feed"
+
+    _utc = field_validator("fetched_at")(_aware)
+
+
+class Removal(Frozen):
+    """Something the cleaner took out of an article, and why (for `extract --explain`)."""
+
+    text: str
+    reason: str
+
+
+class Article(Frozen):
+    """Clean article text and metadata, before dedup."""
+
+    url: str
+    canonical_url: str
+    source: str
+    title: str | None = None
+    text: str
+    published_at: datetime | None = None
+    authors: tuple[str, ...] = ()
+    language: str | None = None
+    site_name: str | None = None
+    feed_id: str | None = None
+    entry_id: str | None = None
+    fetched_at: datetime = Field(default_factory=utcnow)
+    origin: Literal["feed", "replay", "extract"] = "feed"
+    removed: tuple[Removal, ...] = ()
+    field_sources: dict[str, str] = Field(
+        default_factory=dict, description="where title, published_at, authors came from: feed, page, input"
+    )
+
+    _utc = field_validator("published_at", "fetched_at")(_aware)
+
+
+DedupStatus = Literal["unique", "duplicate", "near_duplicate", "revision", "unchanged"]
+
+
+class Fingerprints(Frozen):
+    """What dedup compares: computed once per article, claimed atomically in the store."""
+
+    article_id: str
+    url_hash: str
+    content_hash: str
+
+
+class DedupVerdict(Frozen):
+    """Whether an article is new, and if not, what it duplicates."""
+
+    status: DedupStatus
+    duplicate_of: str | None = None
+    reason: str = ""
+
+
+class Event(Frozen):
+    """Something the article reports happening, with the sentence that says so."""
+
+    type: str
+    evidence: str
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
+class Enrichment(Frozen):
+    """What enrichment adds to an article."""
+
+    relevance: float = Field(ge=0.0, le=1.0)
+    on_topic: bool
+    relevance_reason: str
+    events: tuple[Event, ...] = ()
+    terms: dict[str, int] = Field(default_factory=dict, description="topic terms found, with counts")
+
+
+class Record(Frozen):
+    """What the store keeps for one article (or a pointer, for a duplicate)."""
+
+    id: str
+    url: str
+    canonical_url: str
+    source: str
+    title: str | None = None
+    text: str = ""
+    published_at: datetime | None = None
+    fetched_at: datetime
+    stored_at: datetime = Field(default_factory=utcnow)
+    language: str | None = None
+    authors: tuple[str, ...] = ()
+    site_name: str | None = None
+    feed_id: str | None = None
+    origin: Literal["feed", "replay", "extract"] = "feed"
+    content_hash: str
+    dedup: DedupVerdict
+    revision: int = 0
+    relevance: float = 0.0
+    on_topic: bool = False
+    relevance_reason: str = ""
+    events: tuple[Event, ...] = ()
+    field_sources: dict[str, str] = Field(default_factory=dict)
+
+    _utc = field_validator("published_at", "fetched_at", "stored_at")(_aware)
+
+    @property
+    def sort_time(self) -> datetime:
+        """When the article appeared: its publication time, else when we got it."""
+        return self.published_at or self.fetched_at
+
+
+class Alert(Frozen):
+    """One thing a rule says a person should be told about."""
+
+    key: str = Field(description="idempotency key: one alert per (rule, story, event, status)")
+    rule: str
+    record_id: str
+    event_type: str
+    title: str | None
+    evidence: str
+    url: str
+    source: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+Outcome = Literal[
+    "stored", "revision", "unchanged", "duplicate", "near_duplicate", "off_topic", "rejected", "error"
+]

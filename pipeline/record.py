@@ -1,0 +1,41 @@
+"""Article + fingerprints + verdict + enrichment -> Record (pure)."""
+
+from __future__ import annotations
+
+from pipeline.models import Article, DedupVerdict, Enrichment, Fingerprints, Record
+
+
+def build_record(
+    article: Article,
+    fps: Fingerprints,
+    verdict: DedupVerdict,
+    enrichment: Enrichment,
+    previous: Record | None,
+) -> Record:
+    """The record to store. A copy of another article is kept small: metadata and a pointer, no text."""
+    copy = verdict.status in ("duplicate", "near_duplicate")
+    if verdict.status == "unchanged" and previous is not None:
+        return previous
+    return Record(
+        id=fps.article_id,
+        url=article.url,
+        canonical_url=article.canonical_url,
+        source=article.source,
+        title=article.title,
+        text="" if copy else article.text,
+        published_at=article.published_at,
+        fetched_at=article.fetched_at,
+        language=article.language,
+        authors=article.authors,
+        site_name=article.site_name,
+        feed_id=article.feed_id,
+        origin=article.origin,
+        content_hash=fps.content_hash,
+        dedup=verdict,
+        revision=(previous.revision + 1) if (verdict.status == "revision" and previous) else 0,
+        relevance=enrichment.relevance,
+        on_topic=enrichment.on_topic,
+        relevance_reason=enrichment.relevance_reason,
+        events=() if copy else enrichment.events,
+        field_sources=article.field_sources,
+    )

@@ -1,0 +1,89 @@
+"""Shared fixtures: a real Redis (never a mock), a key prefix per test, the repo's paths.
+
+The Redis is NEWSWATCH_TEST_REDIS_URL, else redis://127.0.0.1:6379/0 when it
+answers, else an embedded redis-server started for the session.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from config.settings import Settings
+from workers.app import App
+from workers.redis_server import EmbeddedRedis
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTDATA = Path(__file__).resolve().parent / "testdata"
+SHARED = ROOT.parent / "shared"
+
+
+def _answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_timeout=1).ping())
+    except (redis.ConnectionError, redis.TimeoutError, OSError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("NEWSWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    if _answers(url):
+        yield url
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+def wipe(url: str, prefix: str) -> None:
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    for start in range(0, len(keys), 500):
+        client.delete(*keys[start : start + 500])
+    client.close()
+
+
+@pytest.fixture
+def prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own; every key under it is deleted afterwards."""
+    value = f"nwtest-{uuid.uuid4().hex[:10]}"
+    yield value
+    wipe(redis_url, value)
+
+
+@pytest.fixture
+def settings(redis_url: str, prefix: str, tmp_path: Path) -> Settings:
+    return Settings(
+        redis_url=redis_url,
+        key_prefix=prefix,
+        data_dir=tmp_path / "data",
+        allow_private_addresses=True,
+        worker_threads=2,
+        max_retries=1,
+    )
+
+
+@pytest.fixture
+def nw(settings: Settings) -> Iterator[App]:
+    with App.open(settings) as app:
+        yield app
+
+
+@pytest.fixture
+def env(redis_url: str, prefix: str, tmp_path: Path) -> dict[str, str]:
+    """Environment for running the `newswatch` command against this test's Redis and prefix."""
+    return {
+        **os.environ,
+        "NEWSWATCH_REDIS_URL": redis_url,
+        "NEWSWATCH_KEY_PREFIX": prefix,
+        "NEWSWATCH_DATA_DIR": str(tmp_path / "data"),
+        "NEWSWATCH_LOG_LEVEL": "WARNING",
+    }

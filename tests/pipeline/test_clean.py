@@ -1,0 +1,86 @@
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline.clean import article_from_text, clean, detect_language, sane_date
+from pipeline.errors import Unusable
+from pipeline.models import FeedEntry, Page
+
+SITE = Path(__file__).resolve().parents[2] / "workers" / "demo" / "site"
+BASE = "http://127.0.0.1:9"
+
+
+def demo_page(path: str, entry: FeedEntry | None = None) -> Page:
+    html = (SITE / path).read_text().replace("{base}", BASE)
+    return Page(url=f"{BASE}/{path}", html=html, entry=entry)
+
+
+def test_article_text_and_metadata_from_a_page_with_boilerplate() -> None:
+    article = clean(demo_page("eastwire/2024/03/baek-consular-access.html"))
+    assert "Baek Won-soon" in article.text
+    assert "Lefortovo" in article.text
+    assert "MOST POPULAR" not in article.text
+    assert article.title and "consular" in article.title.lower()
+    assert article.published_at is not None and article.published_at.date().isoformat() == "2024-03-13"
+    assert article.published_at.tzinfo is not None
+    assert article.language == "en"
+    assert article.field_sources["title"] == "page"
+    assert article.canonical_url.startswith("https://127.0.0.1:9/eastwire/")
+
+
+def test_feed_metadata_wins_over_the_page_and_says_so() -> None:
+    entry = FeedEntry(
+        feed_id="f",
+        entry_id="e",
+        url=f"{BASE}/x",
+        title="Headline from the feed",
+        published_at=datetime(2024, 3, 13, 3, 0, tzinfo=UTC),
+        authors=("Feed Author",),
+    )
+    article = clean(demo_page("eastwire/2024/03/baek-consular-access.html", entry))
+    assert article.title == "Headline from the feed"
+    assert article.published_at == datetime(2024, 3, 13, 3, 0, tzinfo=UTC)
+    assert article.authors == ("Feed Author",)
+    assert article.field_sources == {"title": "feed", "published_at": "feed", "authors": "feed"}
+
+
+def test_dates_in_the_future_or_before_1990_are_not_believed() -> None:
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    assert sane_date(datetime(2031, 1, 1, tzinfo=UTC), now=now) is None
+    assert sane_date(datetime(1989, 12, 31, tzinfo=UTC), now=now) is None
+    assert sane_date(datetime(2024, 6, 1), now=now) == datetime(2024, 6, 1, tzinfo=UTC)
+
+
+def test_a_page_without_an_article_is_rejected_with_a_reason() -> None:
+    with pytest.raises(Unusable) as info:
+        clean(Page(url="https://a.example/", html="<html><body><nav>Home</nav></body></html>"))
+    assert info.value.code == "no_text"
+
+
+def test_a_page_over_the_size_cap_is_rejected_before_parsing() -> None:
+    html = "<html><body>" + "<p>word</p>" * 50_000 + "</body></html>"
+    with pytest.raises(Unusable) as info:
+        clean(Page(url="https://a.example/big", html=html), max_html_bytes=100_000)
+    assert info.value.code == "too_large"
+
+
+def test_language_of_korean_and_russian_text() -> None:
+    assert (
+        detect_language("러시아 법원은 한국인 선교사의 구금 기간을 석 달 더 연장했다고 외교부가 밝혔다.")
+        == "ko"
+    )
+    assert (
+        detect_language("Московский суд продлил срок содержания под стражей гражданину Южной Кореи.") == "ru"
+    )
+
+
+def test_text_input_becomes_an_article() -> None:
+    article = article_from_text(
+        url="https://www.a.example/x?utm_source=t",
+        text="Seoul announced new sanctions on Russian vessels. " * 4,
+        title="T",
+    )
+    assert article.canonical_url == "https://a.example/x"
+    assert article.source == "a.example"
+    assert article.field_sources == {"title": "input"}

@@ -1,0 +1,1 @@
+"""The impure shell of newswatch: Redis, dramatiq actors, HTTP, the command line."""

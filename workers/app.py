@@ -1,0 +1,107 @@
+"""One running newswatch: settings, configuration, Redis (embedded or not), broker, store, HTTP client.
+
+``App.open(settings)`` is a context manager; every command and every test goes
+through it, so the same code runs on the embedded Redis and on a server.
+Actors find the open app through ``current()``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import dramatiq
+import redis
+import structlog
+from dramatiq.brokers.redis import RedisBroker
+
+from config.loader import load_config
+from config.schema import Config
+from config.settings import Settings
+from workers.broker import make_broker
+from workers.http import HttpClient
+from workers.redis_server import EmbeddedRedis
+from workers.store import RedisStore, StrRedis
+
+log = structlog.get_logger(__name__)
+
+_current: App | None = None
+_lock = threading.Lock()
+
+
+@dataclass
+class App:
+    settings: Settings
+    config: Config
+    redis: StrRedis
+    broker: RedisBroker
+    store: RedisStore
+    http: HttpClient
+    embedded: EmbeddedRedis | None = None
+    actors: dict[str, dramatiq.Actor[Any, Any]] = field(default_factory=dict)
+
+    @property
+    def prefix(self) -> str:
+        return self.settings.key_prefix
+
+    def send(self, actor: str, *args: Any, **kwargs: Any) -> None:
+        self.actors[actor].send(*args, **kwargs)
+
+    def queues(self) -> list[str]:
+        return sorted({a.queue_name for a in self.actors.values()})
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, settings: Settings, *, config: Config | None = None) -> Iterator[App]:
+        """Start (or connect to) Redis, make the broker and declare the actors; undo it all on exit."""
+        global _current
+        config = config or load_config(settings.config_dir)
+        embedded = None
+        url = settings.redis_url
+        if url is None:
+            embedded = EmbeddedRedis(settings.data_dir)
+            url = embedded.start()
+        # two clients: ours speaks str, dramatiq's speaks bytes
+        client = redis.Redis.from_url(url, health_check_interval=30, decode_responses=True)
+        broker_client = redis.Redis.from_url(url, health_check_interval=30)
+        http = HttpClient(
+            timeout_s=settings.http_timeout_s,
+            max_bytes=settings.http_max_bytes,
+            user_agent=settings.user_agent,
+            allow_private=settings.allow_private_addresses,
+        )
+        broker = make_broker(broker_client, settings.key_prefix, max_retries=settings.max_retries)
+        app = cls(
+            settings=settings,
+            config=config,
+            redis=client,
+            broker=broker,
+            store=RedisStore(client, settings.key_prefix),
+            http=http,
+            embedded=embedded,
+        )
+        from workers import actors
+
+        app.actors = actors.declare(broker)
+        with _lock:
+            previous, _current = _current, app
+        try:
+            yield app
+        finally:
+            with _lock:
+                _current = previous
+            broker.close()
+            http.close()
+            client.close()
+            broker_client.close()
+            if embedded is not None:
+                embedded.stop()
+
+
+def current() -> App:
+    if _current is None:
+        raise RuntimeError("no newswatch app is open in this process")
+    return _current

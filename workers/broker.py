@@ -1,0 +1,65 @@
+"""The dramatiq broker on newswatch's Redis, and the middleware that binds log context.
+
+Each newswatch instance (a process, or a test) makes its own broker with its
+own namespace (``{prefix}:dq``), so several instances can share one Redis.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dramatiq
+import redis
+import structlog
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.broker import MessageProxy
+from dramatiq.middleware import CurrentMessage, Middleware, Retries
+
+# Message arguments that name what a message is about, bound into every log line of its processing.
+ID_ARGS = {"feed_id", "entry_id", "item_id", "article_id", "alert_key", "run_id"}
+
+
+class LogContext(Middleware):
+    """Binds message_id, actor and the ids a message carries into structlog's contextvars."""
+
+    def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        structlog.contextvars.clear_contextvars()
+        ids = {k: v for k, v in message.kwargs.items() if k in ID_ARGS}
+        try:
+            actor = broker.get_actor(message.actor_name)
+            names = list(actor.fn.__code__.co_varnames[: actor.fn.__code__.co_argcount])
+            ids.update({n: v for n, v in zip(names, message.args, strict=False) if n in ID_ARGS})
+        except dramatiq.errors.ActorNotFound:
+            pass
+        structlog.contextvars.bind_contextvars(
+            message_id=message.message_id,
+            actor=message.actor_name,
+            retries=message.options.get("retries", 0),
+            **ids,
+        )
+
+    def after_process_message(
+        self,
+        broker: dramatiq.Broker,
+        message: MessageProxy,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        structlog.contextvars.clear_contextvars()
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        structlog.contextvars.clear_contextvars()
+
+
+def make_broker(client: redis.Redis, prefix: str, *, max_retries: int = 5) -> RedisBroker:
+    broker = RedisBroker(client=client, namespace=f"{prefix}:dq")
+    for middleware in broker.middleware:
+        if isinstance(middleware, Retries):
+            # Only transient failures come back; actors record everything else on the item's status.
+            middleware.max_retries = max_retries
+            middleware.min_backoff = 1_000
+            middleware.max_backoff = 3_600_000
+    broker.add_middleware(CurrentMessage())
+    broker.add_middleware(LogContext())
+    return broker

@@ -1,0 +1,117 @@
+"""``newswatch demo``: the main job, offline.
+
+Serves the example site in ``site/`` (three fictional outlets with RSS feeds
+and article pages full of realistic boilerplate; one outlet republishes
+another's wire copy) on a loopback port, polls it through the real poller,
+processes it through real dramatiq workers on an embedded Redis in a
+temporary folder, and prints what was stored and what would alert.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import tempfile
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from config.loader import load_config
+from config.schema import Config, FeedConfig, FeedsFile
+from config.settings import Settings
+from pipeline.alerts import match
+
+SITE = Path(__file__).resolve().parent / "site"
+OUTLETS = {"eastwire": "Eastern Wire", "seoulledger": "Seoul Ledger", "harbortimes": "Harbor Times"}
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Serves the site with ``{base}`` replaced by this server's address, as a real site would link."""
+
+    base = ""
+
+    def do_GET(self) -> None:
+        path = (SITE / self.path.lstrip("/").split("?")[0]).resolve()
+        if SITE not in path.parents or not path.is_file():
+            self.send_error(404)
+            return
+        body = path.read_text(encoding="utf-8").replace("{base}", self.base).encode("utf-8")
+        ctype = "application/rss+xml" if path.suffix == ".xml" else "text/html"
+        self.send_response(200)
+        self.send_header("Content-Type", f"{ctype}; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serve_site() -> Iterator[str]:
+    """The example site on 127.0.0.1 at a free port; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    handler = functools.partial(type("H", (_Handler,), {"base": base}))
+    server.RequestHandlerClass = handler
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def demo_config(base: str, settings: Settings) -> Config:
+    """The configured topic and alert rules, with the example site's feeds instead of the real ones."""
+    config = load_config(settings.config_dir)
+    feeds = [
+        FeedConfig(url=f"{base}/{slug}/rss.xml", name=name, language="en", prefilter=False)
+        for slug, name in OUTLETS.items()
+    ]
+    return config.model_copy(update={"feeds": FeedsFile(feeds=feeds)})
+
+
+def run_demo(settings: Settings, *, console: Console, keep: bool = False) -> dict[str, Any]:
+    from workers.app import App
+    from workers.cli import feeds_summary, records_table
+    from workers.poller import enqueue_due, sync_feeds
+    from workers.runner import drain, workers
+
+    with serve_site() as base, tempfile.TemporaryDirectory(prefix="newswatch-demo-") as tmp:
+        console.print(f"Example site at {base}: {', '.join(OUTLETS.values())}")
+        demo_settings = settings.model_copy(
+            update={
+                "redis_url": None,
+                "data_dir": Path(tmp),
+                "key_prefix": "nwdemo",
+                "allow_private_addresses": True,
+            }
+        )
+        with App.open(demo_settings, config=demo_config(base, settings)) as nw, workers(nw, threads=4):
+            sync_feeds(nw)
+            polled = enqueue_due(nw, force=True)
+            drain(nw, timeout_s=300)
+            summary = feeds_summary(nw, polled)
+            ids = list(nw.redis.keys(nw.store.k("article", "*")))
+            records = sorted(
+                (r for r in (nw.store.get(i.rsplit(":", 1)[1]) for i in ids) if r),
+                key=lambda r: (r.sort_time, r.source),
+            )
+            alerts = {r.id: [f"{a.rule}:{a.event_type}" for a in match(r, nw.config.alerts)] for r in records}
+            console.print(records_table(records, title="What newswatch stored", alerts=alerts))
+            stats = nw.store.stats()
+            console.print(
+                f"{summary['polled']} feeds polled, {len(records)} articles processed: "
+                f"{stats['records']} records ({stats['on_topic']} on the subject), "
+                f"{stats['duplicates']} copies pointing to their original, {stats['alerts']} alerts fired."
+            )
+            if keep:
+                console.print(f"Serving {base} until Ctrl-C")
+                threading.Event().wait()
+            return {"summary": summary, "stats": stats, "records": [r.id for r in records]}

@@ -1,0 +1,39 @@
+"""structlog set up once per process: console lines on a terminal, JSON lines otherwise if asked.
+
+Logs go to standard error, so a command's own output (tables, ``--json``) on
+standard output stays clean. Context bound with ``structlog.contextvars``
+(message, actor, feed, article ids) appears in every line.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+
+def configure(level: str = "INFO", *, json_lines: bool = False) -> None:
+    renderer: structlog.types.Processor = (
+        structlog.processors.JSONRenderer()
+        if json_lines or not sys.stderr.isatty()
+        else structlog.dev.ConsoleRenderer(colors=True)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level)),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    # dramatiq logs through the standard library: same destination, same level
+    logging.basicConfig(
+        stream=sys.stderr, level=getattr(logging, level), format="%(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("dramatiq").setLevel(max(getattr(logging, level), logging.WARNING))
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -1,0 +1,46 @@
+"""The one path an article takes through the stages, for live polling and replay alike.
+
+``Page -> clean -> Article -> fingerprint/enrich -> store.save (dedup + record + alerts)``
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from pipeline.alerts import match
+from pipeline.clean import clean
+from pipeline.dedup import fingerprint
+from pipeline.enrich import enrich
+from pipeline.models import Article, DedupVerdict, Page, Record
+from pipeline.record import build_record
+from workers.app import App
+from workers.store import Saved
+
+log = structlog.get_logger(__name__)
+
+
+def process_article(app: App, article: Article, *, alerts: bool) -> Saved:
+    fps = fingerprint(article)
+    structlog.contextvars.bind_contextvars(article_id=fps.article_id)
+    enrichment = enrich(article, app.config.topic)
+
+    def build(verdict: DedupVerdict, previous: Record | None) -> Record:
+        return build_record(article, fps, verdict, enrichment, previous)
+
+    rules = app.config.alerts
+    saved = app.store.save(article, fps, build, (lambda rec: match(rec, rules)) if alerts else None)
+    log.info(
+        "article_" + saved.outcome,
+        url=article.url,
+        source=article.source,
+        relevance=enrichment.relevance,
+        duplicate_of=saved.record.dedup.duplicate_of,
+        events=[e.type for e in saved.record.events],
+    )
+    for alert in saved.alerts:
+        app.send("deliver_alert", alert_key=alert.key)
+    return saved
+
+
+def process_page(app: App, page: Page, *, alerts: bool) -> Saved:
+    return process_article(app, clean(page, max_html_bytes=app.settings.http_max_bytes), alerts=alerts)

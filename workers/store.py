@@ -1,0 +1,310 @@
+"""RedisStore: records, identity claims, indexes and streams, written atomically.
+
+The dedup decision is made under WATCH on the article's identity claims and
+written in the same MULTI as the record, its indexes, its stream entry and
+its alerts (arq claims job ids the same way). If another worker touched a
+claim in between, EXEC fails and the decision is made again on what that
+worker wrote, so two workers racing on one article leave one record.
+
+Keyspace (prefix ``nw`` by default), as in ARCHITECTURE.md:
+
+- ``{p}:article:{id}``         record JSON (a duplicate's record is a small pointer)
+- ``{p}:url:{hash}``           canonical URL claim -> "id content_hash"
+- ``{p}:content:{hash}``       normalized text claim -> id
+- ``{p}:history:{id}``         earlier versions of a revised record (newest first, capped)
+- ``{p}:copies:{id}``          ids of the duplicates of a record ("also published by")
+- ``{p}:idx:time``             zset of primary records by publication time
+- ``{p}:idx:source:{source}``  ``{p}:idx:ontopic``  ``{p}:idx:event:{type}``   zsets, same scores
+- ``{p}:stream:records``       every stored record or revision, for downstream consumers
+- ``{p}:alert:{key}``          one alert, claimed once; ``{p}:stream:alerts``, ``{p}:alerts:pending``
+- ``{p}:stats``                counters
+- ``{p}:item:{id}``            a queued work item (page or text) waiting for a worker
+- ``{p}:run:{id}``             outcomes of one replay run
+- ``{p}:entry:{id}``, ``{p}:seen:{feed}``, ``{p}:feed:{id}``, ``{p}:feeds:due``: polling state
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import redis
+
+from pipeline.dedup import decide
+from pipeline.models import Alert, Article, DedupVerdict, Fingerprints, Outcome, Record
+
+HISTORY_KEEP = 10
+STREAM_MAXLEN = 100_000
+
+
+class Keys:
+    """Every Redis key newswatch uses, in one place."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def __call__(self, *parts: str) -> str:
+        return ":".join((self.prefix, *parts))
+
+    def article(self, id: str) -> str:
+        return self("article", id)
+
+    def url(self, url_hash: str) -> str:
+        return self("url", url_hash)
+
+    def content(self, content_hash: str) -> str:
+        return self("content", content_hash)
+
+    def history(self, id: str) -> str:
+        return self("history", id)
+
+    def copies(self, id: str) -> str:
+        return self("copies", id)
+
+    def idx(self, *parts: str) -> str:
+        return self("idx", *parts)
+
+    def alert(self, key: str) -> str:
+        return self("alert", key)
+
+
+@dataclass(frozen=True)
+class Saved:
+    record: Record
+    outcome: Outcome
+    alerts: tuple[Alert, ...] = ()
+
+
+def outcome_of(verdict: DedupVerdict, on_topic: bool) -> Outcome:
+    if verdict.status == "unique":
+        return "stored" if on_topic else "off_topic"
+    if verdict.status == "revision":
+        return "revision"
+    if verdict.status == "unchanged":
+        return "unchanged"
+    return "duplicate" if verdict.status == "duplicate" else "near_duplicate"
+
+
+# A client made with decode_responses=True. redis-py's annotations cannot say that its replies
+# are then str, not bytes, so to the type checker it is Any.
+StrRedis = Any
+
+
+class RedisStore:
+    def __init__(self, client: StrRedis, prefix: str = "nw") -> None:
+        self.r: StrRedis = client
+        self.k = Keys(prefix)
+
+    # --- writing -------------------------------------------------------------------------------------
+
+    def save(
+        self,
+        article: Article,
+        fps: Fingerprints,
+        build: Callable[[DedupVerdict, Record | None], Record],
+        alerts_for: Callable[[Record], list[Alert]] | None = None,
+    ) -> Saved:
+        """Decide dedup and write the record, claims, indexes, stream entry and alerts in one transaction.
+
+        ``build(verdict, previous)`` makes the record (pure); ``alerts_for(record)`` the alerts it
+        raises (pure; None when alerts are off).
+        """
+        url_key, content_key = self.k.url(fps.url_hash), self.k.content(fps.content_hash)
+        with self.r.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(url_key, content_key, self.k.article(fps.article_id))
+                    claimed = pipe.get(url_key)
+                    same_url_hash = claimed.split(" ", 1)[1] if claimed else None
+                    owner = pipe.get(content_key)
+                    verdict = decide(
+                        fps,
+                        same_url_content_hash=same_url_hash,
+                        same_content_owner=owner or None,
+                    )
+                    previous = None
+                    if verdict.status in ("revision", "unchanged"):
+                        raw = pipe.get(self.k.article(fps.article_id))
+                        previous = Record.model_validate_json(raw) if raw else None
+                    record = build(verdict, previous)
+                    outcome = outcome_of(verdict, record.on_topic)
+                    alerts = (
+                        tuple(alerts_for(record)) if alerts_for and outcome in ("stored", "revision") else ()
+                    )
+                    pipe.multi()
+                    if outcome != "unchanged":  # an unchanged article changes nothing, counters included
+                        self._write(pipe, record, fps, previous, alerts)
+                        pipe.hincrby(self.k("stats"), outcome, 1)
+                    pipe.execute()
+                    return Saved(record=record, outcome=outcome, alerts=alerts)
+                except redis.WatchError:
+                    continue
+
+    def _write(
+        self,
+        pipe: redis.client.Pipeline,
+        record: Record,
+        fps: Fingerprints,
+        previous: Record | None,
+        alerts: tuple[Alert, ...],
+    ) -> None:
+        k = self.k
+        status = record.dedup.status
+        pipe.set(k.article(record.id), record.model_dump_json())
+        pipe.set(k.url(fps.url_hash), f"{record.id} {fps.content_hash}")
+        if status in ("duplicate", "near_duplicate"):
+            pipe.sadd(k.copies(record.dedup.duplicate_of or ""), record.id)
+            pipe.xadd(
+                k("stream", "records"),
+                {"id": record.id, "status": status},
+                maxlen=STREAM_MAXLEN,
+                approximate=True,
+            )
+            return
+        pipe.set(k.content(fps.content_hash), record.id, nx=True)
+        if previous is not None:
+            pipe.lpush(k.history(record.id), previous.model_dump_json())
+            pipe.ltrim(k.history(record.id), 0, HISTORY_KEEP - 1)
+            for event in previous.events:
+                pipe.zrem(k.idx("event", event.type), record.id)
+        score = record.sort_time.timestamp()
+        pipe.zadd(k.idx("time"), {record.id: score})
+        pipe.zadd(k.idx("source", record.source), {record.id: score})
+        if record.on_topic:
+            pipe.zadd(k.idx("ontopic"), {record.id: score})
+        else:
+            pipe.zrem(k.idx("ontopic"), record.id)
+        for event in record.events:
+            pipe.zadd(k.idx("event", event.type), {record.id: score})
+        pipe.xadd(
+            k("stream", "records"),
+            {"id": record.id, "status": status, "revision": record.revision},
+            maxlen=STREAM_MAXLEN,
+            approximate=True,
+        )
+        for alert in alerts:
+            pipe.set(k.alert(alert.key), alert.model_dump_json(), nx=True)
+            pipe.zadd(k("alerts", "pending"), {alert.key: alert.created_at.timestamp()})
+            pipe.xadd(
+                k("stream", "alerts"),
+                {"key": alert.key, "rule": alert.rule, "record": alert.record_id},
+                maxlen=STREAM_MAXLEN,
+                approximate=True,
+            )
+
+    # --- reading -------------------------------------------------------------------------------------
+
+    def get(self, id: str) -> Record | None:
+        raw = self.r.get(self.k.article(id))
+        return Record.model_validate_json(raw) if raw else None
+
+    def history(self, id: str) -> list[Record]:
+        return [Record.model_validate_json(raw) for raw in self.r.lrange(self.k.history(id), 0, -1)]
+
+    def copies(self, id: str) -> list[Record]:
+        ids = sorted(self.r.smembers(self.k.copies(id)))
+        return [rec for rec in (self.get(i) for i in ids) if rec is not None]
+
+    def search(
+        self,
+        *,
+        text: str | None = None,
+        source: str | None = None,
+        since: datetime | None = None,
+        on_topic: bool = False,
+        event: str | None = None,
+        limit: int = 20,
+    ) -> Iterator[Record]:
+        """Newest first, from the narrowest index that applies; text is a case-insensitive substring."""
+        if event:
+            index = self.k.idx("event", event)
+        elif source:
+            index = self.k.idx("source", source)
+        elif on_topic:
+            index = self.k.idx("ontopic")
+        else:
+            index = self.k.idx("time")
+        low = since.timestamp() if since else "-inf"
+        needle = text.casefold() if text else None
+        found = 0
+        offset, page = 0, 200
+        while found < limit:
+            ids = self.r.zrevrangebyscore(index, "+inf", low, start=offset, num=page)
+            if not ids:
+                return
+            offset += len(ids)
+            for raw in self.r.mget([self.k.article(i) for i in ids]):
+                if raw is None:
+                    continue
+                rec = Record.model_validate_json(raw)
+                if source and rec.source != source:
+                    continue
+                if on_topic and not rec.on_topic:
+                    continue
+                if needle and needle not in f"{rec.title or ''}\n{rec.text}".casefold():
+                    continue
+                yield rec
+                found += 1
+                if found >= limit:
+                    return
+
+    def stats(self) -> dict[str, int]:
+        """What the corpus holds: records, on-topic records, copies, revisions, alerts, records per event."""
+        counters = {k: int(v) for k, v in self.r.hgetall(self.k("stats")).items()}
+        events = {
+            key.rsplit(":", 1)[1]: int(self.r.zcard(key))
+            for key in self.r.scan_iter(match=self.k.idx("event", "*"), count=1000)
+        }
+        return {
+            "records": int(self.r.zcard(self.k.idx("time"))),
+            "on_topic": int(self.r.zcard(self.k.idx("ontopic"))),
+            "duplicates": counters.get("duplicate", 0) + counters.get("near_duplicate", 0),
+            "revisions": counters.get("revision", 0),
+            "alerts": int(self.r.zcard(self.k("alerts", "index")))
+            + int(self.r.zcard(self.k("alerts", "pending"))),
+            **{f"event_{name}": n for name, n in sorted(events.items())},
+        }
+
+    def get_alert(self, key: str) -> Alert | None:
+        raw = self.r.get(self.k.alert(key))
+        return Alert.model_validate_json(raw) if raw else None
+
+    def alert_delivered(self, key: str, destination: str, state: str) -> None:
+        with self.r.pipeline(transaction=True) as pipe:
+            pipe.hset(self.k("alert", key, "delivery"), destination, state)
+            pipe.zrem(self.k("alerts", "pending"), key)
+            pipe.zadd(self.k("alerts", "index"), {key: datetime.now().timestamp()})
+            pipe.execute()
+
+    def pending_alerts(self) -> list[str]:
+        return list(self.r.zrange(self.k("alerts", "pending"), 0, -1))
+
+    # --- work items ----------------------------------------------------------------------------------
+
+    def put_item(self, item_id: str, payload: dict[str, object], ttl_s: int) -> None:
+        self.r.set(self.k("item", item_id), json.dumps(payload), ex=ttl_s)
+
+    def get_item(self, item_id: str) -> dict[str, object] | None:
+        raw = self.r.get(self.k("item", item_id))
+        return json.loads(raw) if raw else None
+
+    def finish_item(
+        self, item_id: str, run_id: str | None, outcome: str, detail: str = "", alerts: int = 0
+    ) -> None:
+        """Record a work item's outcome on its run and drop its payload."""
+        with self.r.pipeline(transaction=True) as pipe:
+            if run_id:
+                value = json.dumps({"outcome": outcome, "detail": detail, "alerts": alerts})
+                pipe.hset(self.k("run", run_id), item_id, value)
+                pipe.expire(self.k("run", run_id), 7 * 24 * 3600)
+            pipe.delete(self.k("item", item_id))
+            pipe.execute()
+
+    def run_outcomes(self, run_id: str) -> dict[str, dict[str, Any]]:
+        return {k: json.loads(v) for k, v in self.r.hgetall(self.k("run", run_id)).items()}
+
+    def run_done(self, run_id: str) -> int:
+        return int(self.r.hlen(self.k("run", run_id)))
