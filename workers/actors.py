@@ -105,12 +105,12 @@ def process_entry(entry_id: str) -> None:
     )
 
 
-def process_item(item_id: str, run_id: str | None = None, alerts: bool = False) -> None:
+def process_item(item_id: str, run_id: str, alerts: bool = False) -> None:
     """Take one queued work item (a replayed page or text) through the stages; record its outcome."""
     app = current()
-    payload = app.store.get_item(item_id)
+    payload = app.store.get_item(run_id, item_id)
     if payload is None:
-        if run_id and item_id in app.store.run_outcomes(run_id):
+        if app.redis.hexists(app.store.k("run", run_id), item_id):
             return  # done already: this is a redelivery
         app.store.finish_item(
             item_id, run_id, "error", "bad_input: work item expired before a worker took it"

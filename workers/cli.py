@@ -310,6 +310,14 @@ def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         out.print(table)
 
 
+@app.command()
+def ping() -> None:
+    """Exit 0 when the configuration loads and Redis answers (a container healthcheck)."""
+    with App.open(_settings()) as nw:
+        nw.redis.ping()
+    out.print("ok")
+
+
 @feeds_app.command("list")
 def feeds_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Each feed's health: last poll, last status, errors, next poll, entries seen, last error."""

@@ -223,7 +223,7 @@ def replay(
             result.counts["unchanged"] += 1
             continue
         where_of[iid] = item.where
-        app.store.put_item(iid, item.payload, app.settings.page_ttl_s)
+        app.store.put_item(result.run_id, iid, item.payload, app.settings.page_ttl_s)
         app.send("process_item", item_id=iid, run_id=result.run_id, alerts=alerts)
         sent += 1
         while sent - app.store.run_done(result.run_id) > MAX_IN_FLIGHT:

@@ -18,7 +18,7 @@ Keyspace (prefix ``nw`` by default), as in ARCHITECTURE.md:
 - ``{p}:stream:records``       every stored record or revision, for downstream consumers
 - ``{p}:alert:{key}``          one alert, claimed once; ``{p}:stream:alerts``, ``{p}:alerts:pending``
 - ``{p}:stats``                counters
-- ``{p}:item:{id}``            a queued work item (page or text) waiting for a worker
+- ``{p}:item:{run}:{id}``      a queued work item (page or text) of a replay run, waiting for a worker
 - ``{p}:run:{id}``             outcomes of one replay run
 - ``{p}:entry:{id}``, ``{p}:seen:{feed}``, ``{p}:feed:{id}``, ``{p}:feeds:due``: polling state
 """
@@ -284,23 +284,22 @@ class RedisStore:
 
     # --- work items ----------------------------------------------------------------------------------
 
-    def put_item(self, item_id: str, payload: dict[str, object], ttl_s: int) -> None:
-        self.r.set(self.k("item", item_id), json.dumps(payload), ex=ttl_s)
+    # A work item's payload is kept per run: two replays of one backlog at once each have their own.
 
-    def get_item(self, item_id: str) -> dict[str, object] | None:
-        raw = self.r.get(self.k("item", item_id))
+    def put_item(self, run_id: str, item_id: str, payload: dict[str, object], ttl_s: int) -> None:
+        self.r.set(self.k("item", run_id, item_id), json.dumps(payload), ex=ttl_s)
+
+    def get_item(self, run_id: str, item_id: str) -> dict[str, object] | None:
+        raw = self.r.get(self.k("item", run_id, item_id))
         return json.loads(raw) if raw else None
 
-    def finish_item(
-        self, item_id: str, run_id: str | None, outcome: str, detail: str = "", alerts: int = 0
-    ) -> None:
+    def finish_item(self, item_id: str, run_id: str, outcome: str, detail: str = "", alerts: int = 0) -> None:
         """Record a work item's outcome on its run and drop its payload."""
         with self.r.pipeline(transaction=True) as pipe:
-            if run_id:
-                value = json.dumps({"outcome": outcome, "detail": detail, "alerts": alerts})
-                pipe.hset(self.k("run", run_id), item_id, value)
-                pipe.expire(self.k("run", run_id), 7 * 24 * 3600)
-            pipe.delete(self.k("item", item_id))
+            value = json.dumps({"outcome": outcome, "detail": detail, "alerts": alerts})
+            pipe.hset(self.k("run", run_id), item_id, value)
+            pipe.expire(self.k("run", run_id), 7 * 24 * 3600)
+            pipe.delete(self.k("item", run_id, item_id))
             pipe.execute()
 
     def run_outcomes(self, run_id: str) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,97 @@
+"""Replay through the real queue and workers, on the real Redis."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import TESTDATA
+from workers.app import App
+from workers.replay import replay
+from workers.runner import workers
+
+BACKLOG = TESTDATA / "backlog.jsonl"
+
+
+def lines(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_replaying_a_backlog_twice_stores_nothing_new(nw: App) -> None:
+    with workers(nw, threads=2, queues={"articles", "alerts"}):
+        first = replay(nw, [BACKLOG]).summary()
+        stats = nw.store.stats()
+        second = replay(nw, [BACKLOG]).summary()
+    n = len(lines(BACKLOG))
+    assert first["read"] == n and first["errors"] == 0
+    assert first["stored"] >= 7 and first["off_topic"] >= 3 and first["duplicates"] == 1
+    assert first["stored"] + first["off_topic"] + first["duplicates"] + first["rejected"] == n
+    assert first["alerts"] == 0  # alerts are off unless asked for
+    assert second["stored"] == 0 and second["duplicates"] == 0 and second["unchanged"] == n
+    assert nw.store.stats() == stats
+
+
+def test_alerts_only_with_alerts_and_never_twice(nw: App) -> None:
+    with workers(nw, threads=2, queues={"articles", "alerts"}):
+        quiet = replay(nw, [BACKLOG]).summary()
+        assert quiet["alerts"] == 0 and nw.store.stats()["alerts"] == 0
+    with App.open(nw.settings.model_copy(update={"key_prefix": nw.prefix + "b"})) as fresh:
+        try:
+            with workers(fresh, threads=2, queues={"articles", "alerts"}):
+                loud = replay(fresh, [BACKLOG], alerts=True).summary()
+                again = replay(fresh, [BACKLOG], alerts=True).summary()
+        finally:
+            keys = list(fresh.redis.scan_iter(match=fresh.prefix + ":*"))
+            if keys:
+                fresh.redis.delete(*keys)
+    assert loud["alerts"] >= 2
+    assert again["alerts"] == 0
+
+
+def test_bad_lines_are_counted_with_their_line_numbers_and_the_rest_goes_on(nw: App) -> None:
+    with workers(nw, threads=2, queues={"articles", "alerts"}):
+        result = replay(nw, [TESTDATA / "backlog_bad.jsonl"])
+    summary = result.summary()
+    assert summary["read"] == 6 and summary["errors"] == 2
+    assert summary["stored"] + summary["off_topic"] + summary["rejected"] + summary["duplicates"] == 4
+    where = [w for w, _ in result.problems]
+    assert any(w.endswith("backlog_bad.jsonl:2") for w in where)
+    assert any(w.endswith("backlog_bad.jsonl:5") for w in where)
+    assert any("url" in p for _, p in result.problems)
+
+
+def test_a_folder_of_html_files(nw: App, tmp_path: Path) -> None:
+    site = Path(__file__).resolve().parents[2] / "workers" / "demo" / "site" / "seoulledger"
+    for page in site.rglob("*.html"):
+        (tmp_path / page.name).write_text(page.read_text().replace("{base}", "https://seoulledger.example"))
+    with workers(nw, threads=2, queues={"articles", "alerts"}):
+        summary = replay(nw, [tmp_path]).summary()
+    assert summary["read"] == 4 and summary["errors"] == 0
+    assert summary["stored"] == 3 and summary["off_topic"] == 1
+    urls = {r.url for r in nw.store.search(limit=10)}
+    assert all(u.startswith("https://seoulledger.example/seoulledger/2024/") for u in urls)
+
+
+def test_a_warc_file(nw: App, tmp_path: Path) -> None:
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    page = (
+        Path(__file__).resolve().parents[2] / "workers/demo/site/eastwire/2024/03/baek-consular-access.html"
+    )
+    warc = tmp_path / "crawl.warc.gz"
+    with warc.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        body = page.read_text().replace("{base}", "https://eastwire.example").encode()
+        headers = StatusAndHeaders(
+            "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
+        )
+        record = writer.create_warc_record(
+            "https://eastwire.example/a", "response", payload=BytesIO(body), http_headers=headers
+        )
+        writer.write_record(record)
+    with workers(nw, threads=1, queues={"articles", "alerts"}):
+        summary = replay(nw, [warc]).summary()
+    assert summary["read"] == 1 and summary["stored"] == 1
