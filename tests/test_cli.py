@@ -34,12 +34,12 @@ def synthetic_backlog(path: Path, n: int, *, offset: int = 0) -> Path:
     with path.open("w") as fh:
         for i in range(offset, offset + n):
             text = (
-                f"Report {i}: a court in Moscow extended the custody of South Korean citizen number {i} on spying "
-                f"charges, Russian state media said on day {i}.\n"
-                f"Seoul's foreign ministry said it was giving consular help in case {i} and pressed Russia for "
-                f"access, while officials in Moscow said the file numbered {i * 7} is classified.\n"
-                f"Relations between Russia and South Korea have cooled since the war in Ukraine began; analysts "
-                f"counted {i + 3} such disputes between the two countries."
+                f"Report {i}: a court in Moscow extended the custody of South Korean citizen number {i} "
+                f"on spying charges, Russian state media said on day {i}.\n"
+                f"Seoul's foreign ministry said it was giving consular help in case {i} and pressed Russia "
+                f"for access, while officials in Moscow said the file numbered {i * 7} is classified.\n"
+                f"Relations between Russia and South Korea have cooled since the war in Ukraine began; "
+                f"analysts counted {i + 3} such disputes between the two countries."
             )
             fh.write(
                 json.dumps(

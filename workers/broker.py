@@ -11,8 +11,8 @@ from typing import Any
 import dramatiq
 import redis
 import structlog
-from dramatiq.brokers.redis import RedisBroker
 from dramatiq.broker import MessageProxy
+from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import CurrentMessage, Middleware, Retries
 
 # Message arguments that name what a message is about, bound into every log line of its processing.
