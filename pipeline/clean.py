@@ -189,8 +189,14 @@ def clean(page: Page, *, now: datetime | None = None, max_html_bytes: int = MAX_
 
 
 def article_from_text(
-    *, url: str, text: str, title: str | None = None, published_at: datetime | None = None,
-    source: str | None = None, language: str | None = None, now: datetime | None = None,
+    *,
+    url: str,
+    text: str,
+    title: str | None = None,
+    published_at: datetime | None = None,
+    source: str | None = None,
+    language: str | None = None,
+    now: datetime | None = None,
 ) -> Article:
     """An Article from text that is already clean (a replayed backlog line with ``text``)."""
     now = now or datetime.now(UTC)
