@@ -79,7 +79,8 @@ def demo_config(base: str, settings: Settings) -> Config:
 
 def run_demo(settings: Settings, *, console: Console, keep: bool = False) -> dict[str, Any]:
     from workers.app import App
-    from workers.cli import feeds_summary, records_table
+    from workers.cli import records_table
+    from workers.cli_feeds import feeds_summary
     from workers.poller import enqueue_due, sync_feeds
     from workers.runner import drain, workers
 
