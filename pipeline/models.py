@@ -102,6 +102,7 @@ class Fingerprints(Frozen):
     article_id: str
     url_hash: str
     content_hash: str
+    bands: tuple[str, ...] = Field(default=(), description="MinHash LSH buckets of the body, one per band")
 
 
 class DedupVerdict(Frozen):
@@ -109,6 +110,7 @@ class DedupVerdict(Frozen):
 
     status: DedupStatus
     duplicate_of: str | None = None
+    similarity: float | None = Field(default=None, description="body overlap (Jaccard) with duplicate_of")
     reason: str = ""
 
 

@@ -87,3 +87,26 @@ def env(redis_url: str, prefix: str, tmp_path: Path) -> dict[str, str]:
         "NEWSWATCH_DATA_DIR": str(tmp_path / "data"),
         "NEWSWATCH_LOG_LEVEL": "WARNING",
     }
+
+
+_VOCAB = (
+    "court custody ministry embassy consular envoy sanctions vessel treaty border pastor missionary defector "
+    "investigator prosecutor hearing appeal verdict sentence charge espionage document archive harbor "
+    "shipment cargo tanker export license bank asset freeze list entity individual official spokesman "
+    "statement briefing protest summons warning talks summit delegation minister deputy adviser analyst "
+    "region province port city capital village factory plant mine railway bridge airport road river "
+    "winter spring summer autumn morning evening week month year decade century history future "
+    "economy trade market price supply demand energy oil gas coal grain fish timber steel chip engine"
+).split()
+
+
+def synthetic_text(seed: int, sentences: int = 6) -> str:
+    """Distinct article-like text for a seed: sentences of words drawn from a fixed vocabulary."""
+    import random
+
+    rng = random.Random(seed)
+    lines = []
+    for n in range(sentences):
+        words = rng.choices(_VOCAB, k=rng.randint(14, 22))
+        lines.append(f"{words[0].capitalize()} {' '.join(words[1:])} in report {seed}-{n}.")
+    return "\n".join(lines)

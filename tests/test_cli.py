@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.conftest import TESTDATA
+from tests.conftest import TESTDATA, synthetic_text
 
 NEWSWATCH = [sys.executable, "-m", "workers.cli"]
 
@@ -34,12 +34,8 @@ def synthetic_backlog(path: Path, n: int, *, offset: int = 0) -> Path:
     with path.open("w") as fh:
         for i in range(offset, offset + n):
             text = (
-                f"Report {i}: a court in Moscow extended the custody of South Korean citizen number {i} "
-                f"on spying charges, Russian state media said on day {i}.\n"
-                f"Seoul's foreign ministry said it was giving consular help in case {i} and pressed Russia "
-                f"for access, while officials in Moscow said the file numbered {i * 7} is classified.\n"
-                f"Relations between Russia and South Korea have cooled since the war in Ukraine began; "
-                f"analysts counted {i + 3} such disputes between the two countries."
+                synthetic_text(i) + f"\nA court in Moscow extended the custody of South Korean citizen {i} "
+                "on spying charges; Seoul's foreign ministry asked Russia for consular access to him."
             )
             fh.write(
                 json.dumps(
@@ -152,8 +148,10 @@ def test_demo_runs_offline_on_the_embedded_redis(tmp_path: Path) -> None:
     proc = nw(env, "demo")
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
-    for title in ("consular access", "sanctions", "summon"):
-        assert title in out.lower()
+    for source in ("Eastern Wire", "Seoul Ledger", "Harbor Times"):
+        assert source in out
     assert "detentions:detention" in out and "sanctions:sanctions" in out
     assert out.count("off-topic") >= 3
-    assert "7 on the subject" in out
+    # the Harbor Times' reprint of an Eastern Wire story is kept as a pointer to it, not a second record
+    assert "near copy of" in out and "1 copies pointing to their original" in out
+    assert "(6 on the subject)" in out

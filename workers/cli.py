@@ -159,22 +159,34 @@ def search(
     out.print(records_table(found, title=f"{len(found)} records"))
 
 
+def record_status(rec: Record) -> str:
+    """A record's state in a few words: new, off-topic, revised, or a copy of which record."""
+    if rec.dedup.status in ("duplicate", "near_duplicate") and rec.dedup.duplicate_of:
+        kind = "copy" if rec.dedup.status == "duplicate" else "near copy"
+        return f"{kind} of {rec.dedup.duplicate_of[:8]}"
+    if not rec.on_topic:
+        return "off-topic"
+    return "revised" if rec.dedup.status == "revision" else "new"
+
+
 def records_table(records: list[Record], *, title: str, alerts: dict[str, list[str]] | None = None) -> Table:
     table = Table(title=title, show_lines=False)
-    for col in ("id", "source", "published", "title", "status", "rel.", "events"):
-        table.add_column(col, overflow="fold")
+    table.add_column("id", no_wrap=True)
+    table.add_column("source", no_wrap=True)
+    table.add_column("published", no_wrap=True)
+    table.add_column("title", min_width=36, ratio=3)
+    table.add_column("status", no_wrap=True)
+    table.add_column("rel.", justify="right")
+    table.add_column("events", ratio=2)
     if alerts is not None:
-        table.add_column("would alert")
+        table.add_column("would alert", ratio=1)
     for rec in records:
-        status: str = rec.dedup.status if rec.on_topic or rec.dedup.status != "unique" else "off-topic"
-        if rec.dedup.duplicate_of and rec.dedup.status in ("duplicate", "near_duplicate"):
-            status += f" of {rec.dedup.duplicate_of[:8]}"
         row = [
             rec.id[:8],
             rec.source,
             rec.published_at.date().isoformat() if rec.published_at else "",
-            (rec.title or "")[:60],
-            status,
+            rec.title or "",
+            record_status(rec),
             f"{rec.relevance:.2f}",
             ", ".join(e.type for e in rec.events),
         ]

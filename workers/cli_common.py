@@ -13,7 +13,7 @@ from rich.console import Console
 from config.settings import Settings, load_settings
 from workers import logs
 
-out = Console(width=None if sys.stdout.isatty() else 160)
+out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True)
 
 

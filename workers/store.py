@@ -9,8 +9,9 @@ worker wrote, so two workers racing on one article leave one record.
 Keyspace (prefix ``nw`` by default), as in ARCHITECTURE.md:
 
 - ``{p}:article:{id}``         record JSON (a duplicate's record is a small pointer)
-- ``{p}:url:{hash}``           canonical URL claim -> "id content_hash"
-- ``{p}:content:{hash}``       normalized text claim -> id
+- ``{p}:url:{h[:4]}``          canonical URL claims: hash field h[4:] -> "id content_hash"
+- ``{p}:content:{h[:4]}``      body claims: hash field h[4:] -> id of the record that has this body
+- ``{p}:lsh:{band}:{b[:4]}``   MinHash LSH buckets: hash field b[4:] -> ids (newest BUCKET_KEEP)
 - ``{p}:history:{id}``         earlier versions of a revised record (newest first, capped)
 - ``{p}:copies:{id}``          ids of the duplicates of a record ("also published by")
 - ``{p}:idx:time``             zset of primary records by publication time
@@ -33,10 +34,11 @@ from typing import Any
 
 import redis
 
-from pipeline.dedup import decide
+from pipeline.dedup import BUCKET_SHARD_HEX, Similarity, compare, decide
 from pipeline.models import Alert, Article, DedupVerdict, Fingerprints, Outcome, Record
 
 HISTORY_KEEP = 10
+BUCKET_KEEP = 16  # ids kept per LSH bucket: the newest; bounds the cost of one decision
 STREAM_MAXLEN = 100_000
 
 
@@ -52,11 +54,12 @@ class Keys:
     def article(self, id: str) -> str:
         return self("article", id)
 
-    def url(self, url_hash: str) -> str:
-        return self("url", url_hash)
-
-    def content(self, content_hash: str) -> str:
-        return self("content", content_hash)
+    def shard(self, kind: str, value: str) -> tuple[str, str]:
+        """(key, field) of a claim or bucket: many small hashes stay compact in Redis at any size."""
+        if kind == "lsh":  # "{band}:{bucket}"
+            band, bucket = value.split(":", 1)
+            return self(kind, band, bucket[:BUCKET_SHARD_HEX]), bucket[BUCKET_SHARD_HEX:]
+        return self(kind, value[:BUCKET_SHARD_HEX]), value[BUCKET_SHARD_HEX:]
 
     def history(self, id: str) -> str:
         return self("history", id)
@@ -112,22 +115,30 @@ class RedisStore:
         ``build(verdict, previous)`` makes the record (pure); ``alerts_for(record)`` the alerts it
         raises (pure; None when alerts are off).
         """
-        url_key, content_key = self.k.url(fps.url_hash), self.k.content(fps.content_hash)
+        url, content = self.k.shard("url", fps.url_hash), self.k.shard("content", fps.content_hash)
+        buckets = [self.k.shard("lsh", band) for band in fps.bands]
+        watched = {url[0], content[0], self.k.article(fps.article_id), *(key for key, _ in buckets)}
         with self.r.pipeline(transaction=True) as pipe:
             while True:
                 try:
-                    pipe.watch(url_key, content_key, self.k.article(fps.article_id))
-                    claimed = pipe.get(url_key)
+                    pipe.watch(*watched)
+                    # reads on a second connection, in one round trip: WATCH still sees any write after it
+                    reads = self.r.pipeline(transaction=False)
+                    reads.hget(*url)
+                    reads.hget(*content)
+                    for key, field in buckets:
+                        reads.hget(key, field)
+                    claimed, owner, *bucket_ids = reads.execute()
                     same_url_hash = claimed.split(" ", 1)[1] if claimed else None
-                    owner = pipe.get(content_key)
+                    similar = None
+                    if same_url_hash is None and owner is None:
+                        similar = self._similar(article.text, fps.article_id, bucket_ids)
                     verdict = decide(
-                        fps,
-                        same_url_content_hash=same_url_hash,
-                        same_content_owner=owner or None,
+                        fps, same_url_content_hash=same_url_hash, same_content_owner=owner, similar=similar
                     )
                     previous = None
                     if verdict.status in ("revision", "unchanged"):
-                        raw = pipe.get(self.k.article(fps.article_id))
+                        raw = self.r.get(self.k.article(fps.article_id))
                         previous = Record.model_validate_json(raw) if raw else None
                     record = build(verdict, previous)
                     outcome = outcome_of(verdict, record.on_topic)
@@ -136,12 +147,25 @@ class RedisStore:
                     )
                     pipe.multi()
                     if outcome != "unchanged":  # an unchanged article changes nothing, counters included
-                        self._write(pipe, record, fps, previous, alerts)
+                        self._write(
+                            pipe, record, fps, previous, alerts, dict(zip(buckets, bucket_ids, strict=True))
+                        )
                         pipe.hincrby(self.k("stats"), outcome, 1)
                     pipe.execute()
                     return Saved(record=record, outcome=outcome, alerts=alerts)
                 except redis.WatchError:
                     continue
+
+    def _similar(self, text: str, own_id: str, bucket_ids: list[str | None]) -> list[Similarity]:
+        """Exact similarity to every record sharing an LSH bucket with this body."""
+        ids = sorted({i for value in bucket_ids if value for i in value.split()} - {own_id})
+        if not ids:
+            return []
+        texts = {}
+        for cid, raw in zip(ids, self.r.mget([self.k.article(i) for i in ids]), strict=True):
+            if raw:
+                texts[cid] = Record.model_validate_json(raw).text
+        return compare(text, texts)
 
     def _write(
         self,
@@ -150,21 +174,25 @@ class RedisStore:
         fps: Fingerprints,
         previous: Record | None,
         alerts: tuple[Alert, ...],
+        buckets: dict[tuple[str, str], str | None],
     ) -> None:
         k = self.k
         status = record.dedup.status
         pipe.set(k.article(record.id), record.model_dump_json())
-        pipe.set(k.url(fps.url_hash), f"{record.id} {fps.content_hash}")
+        pipe.hset(*k.shard("url", fps.url_hash), f"{record.id} {fps.content_hash}")
         if status in ("duplicate", "near_duplicate"):
             pipe.sadd(k.copies(record.dedup.duplicate_of or ""), record.id)
             pipe.xadd(
                 k("stream", "records"),
-                {"id": record.id, "status": status},
+                {"id": record.id, "status": status, "duplicate_of": record.dedup.duplicate_of or ""},
                 maxlen=STREAM_MAXLEN,
                 approximate=True,
             )
             return
-        pipe.set(k.content(fps.content_hash), record.id, nx=True)
+        pipe.hsetnx(*k.shard("content", fps.content_hash), record.id)
+        for (key, field), value in buckets.items():
+            members = [i for i in (value or "").split() if i != record.id][-(BUCKET_KEEP - 1) :]
+            pipe.hset(key, field, " ".join([*members, record.id]))
         if previous is not None:
             pipe.lpush(k.history(record.id), previous.model_dump_json())
             pipe.ltrim(k.history(record.id), 0, HISTORY_KEEP - 1)

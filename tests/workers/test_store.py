@@ -6,6 +6,7 @@ import threading
 
 from pipeline.clean import article_from_text
 from pipeline.models import Article
+from tests.conftest import synthetic_text
 from workers.app import App
 from workers.process import process_article
 
@@ -66,9 +67,7 @@ def test_a_copy_under_another_url_is_a_small_pointer_to_the_original(nw: App) ->
 def test_workers_racing_on_one_article_leave_one_record(nw: App) -> None:
     for trial in range(20):
         url = f"https://wire.example/race-{trial}"
-        text = (
-            BODY + f"\nThis is report number {trial} of the series on the sanctions package and its effects."
-        )
+        text = f"{synthetic_text(trial)}\n{BODY}"  # distinct stories that share background paragraphs
         outcomes: list[str] = []
         barrier = threading.Barrier(4)
 
