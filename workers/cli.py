@@ -142,6 +142,9 @@ def search(
     since: Annotated[str | None, typer.Option(help="published on or after (ISO date)")] = None,
     on_topic: Annotated[bool, typer.Option("--on-topic", help="only records on the subject")] = False,
     event: Annotated[str | None, typer.Option(help="only records reporting this event type")] = None,
+    story: Annotated[
+        str | None, typer.Option(help="only the records (copies included) of this story")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1)] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON record a line")] = False,
 ) -> None:
@@ -149,7 +152,13 @@ def search(
     with App.open(command_settings()) as nw:
         found = list(
             nw.store.search(
-                text=text, source=source, since=_since(since), on_topic=on_topic, event=event, limit=limit
+                text=text,
+                source=source,
+                since=_since(since),
+                on_topic=on_topic,
+                event=event,
+                story=story,
+                limit=limit,
             )
         )
     if as_json:
@@ -194,6 +203,33 @@ def records_table(records: list[Record], *, title: str, alerts: dict[str, list[s
             row.append(", ".join(alerts.get(rec.id, [])))
         table.add_row(*row)
     return table
+
+
+@app.command()
+def stories(
+    since: Annotated[str | None, typer.Option(help="reported on or after (ISO date)")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON story a line")] = False,
+) -> None:
+    """Stories, most recent first: every article that reports one event, from every outlet."""
+    with App.open(command_settings()) as nw:
+        found = nw.store.stories(since=_since(since), limit=limit)
+    if as_json:
+        for story in found:
+            print_json(story)
+        return
+    table = Table(title=f"{len(found)} stories")
+    for col in ("story", "last seen", "title", "articles", "sources"):
+        table.add_column(col, overflow="fold")
+    for story in found:
+        table.add_row(
+            story["id"][:8],
+            story["last_seen"][:10],
+            story["title"] or "",
+            str(len(story["articles"])),
+            ", ".join(story["sources"]),
+        )
+    out.print(table)
 
 
 @app.command()

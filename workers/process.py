@@ -13,6 +13,7 @@ from pipeline.dedup import fingerprint
 from pipeline.enrich import enrich
 from pipeline.models import Article, DedupVerdict, Page, Record
 from pipeline.record import build_record
+from pipeline.stories import story_keys
 from workers.app import App
 from workers.store import Saved
 
@@ -28,7 +29,10 @@ def process_article(app: App, article: Article, *, alerts: bool) -> Saved:
         return build_record(article, fps, verdict, enrichment, previous)
 
     rules = app.config.alerts
-    saved = app.store.save(article, fps, build, (lambda rec: match(rec, rules)) if alerts else None)
+    keys = story_keys(
+        article.text, article.title, app.config.topic, outlet=f"{article.source} {article.site_name or ''}"
+    )
+    saved = app.store.save(article, fps, build, (lambda rec: match(rec, rules)) if alerts else None, keys)
     log.info(
         "article_" + saved.outcome,
         url=article.url,

@@ -29,15 +29,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
 
 from pipeline.dedup import BUCKET_SHARD_HEX, Similarity, compare, decide
 from pipeline.models import Alert, Article, DedupVerdict, Fingerprints, Outcome, Record
+from pipeline.stories import STORY_WINDOW_S, StoryKeys, assign
 
 HISTORY_KEEP = 10
+STORY_CANDIDATES = 50  # stories read per key: the newest in the window
 BUCKET_KEEP = 16  # ids kept per LSH bucket: the newest; bounds the cost of one decision
 STREAM_MAXLEN = 100_000
 
@@ -109,15 +111,18 @@ class RedisStore:
         fps: Fingerprints,
         build: Callable[[DedupVerdict, Record | None], Record],
         alerts_for: Callable[[Record], list[Alert]] | None = None,
+        keys: StoryKeys | None = None,
     ) -> Saved:
-        """Decide dedup and write the record, claims, indexes, stream entry and alerts in one transaction.
+        """Decide dedup and story, and write the record, claims, indexes, stream entry and alerts at once.
 
         ``build(verdict, previous)`` makes the record (pure); ``alerts_for(record)`` the alerts it
-        raises (pure; None when alerts are off).
+        raises (pure; None when alerts are off); ``keys`` the names that place it in a story.
         """
         url, content = self.k.shard("url", fps.url_hash), self.k.shard("content", fps.content_hash)
         buckets = [self.k.shard("lsh", band) for band in fps.bands]
+        story_index = {key: self.k("story", "key", key) for key in (keys.weights if keys else ())}
         watched = {url[0], content[0], self.k.article(fps.article_id), *(key for key, _ in buckets)}
+        watched |= set(story_index.values())
         with self.r.pipeline(transaction=True) as pipe:
             while True:
                 try:
@@ -141,6 +146,9 @@ class RedisStore:
                         raw = self.r.get(self.k.article(fps.article_id))
                         previous = Record.model_validate_json(raw) if raw else None
                     record = build(verdict, previous)
+                    record = record.model_copy(
+                        update={"story_id": self._story(record, previous, keys, story_index)}
+                    )
                     outcome = outcome_of(verdict, record.on_topic)
                     alerts = (
                         tuple(alerts_for(record)) if alerts_for and outcome in ("stored", "revision") else ()
@@ -150,11 +158,47 @@ class RedisStore:
                         self._write(
                             pipe, record, fps, previous, alerts, dict(zip(buckets, bucket_ids, strict=True))
                         )
+                        self._write_story(pipe, record, story_index)
                         pipe.hincrby(self.k("stats"), outcome, 1)
                     pipe.execute()
                     return Saved(record=record, outcome=outcome, alerts=alerts)
                 except redis.WatchError:
                     continue
+
+    def _story(
+        self, record: Record, previous: Record | None, keys: StoryKeys | None, index: dict[str, str]
+    ) -> str | None:
+        """The story a record belongs to: its original's for a copy, its own for a revision, else found."""
+        if record.dedup.status in ("duplicate", "near_duplicate"):
+            original = self.get(record.dedup.duplicate_of or "")
+            return original.story_id if original else None
+        if previous is not None and previous.story_id:
+            return previous.story_id
+        if not record.on_topic or not keys:
+            return None
+        t = record.sort_time.timestamp()
+        reads = self.r.pipeline(transaction=False)
+        for zkey in index.values():
+            reads.zrangebyscore(zkey, t - STORY_WINDOW_S, t + STORY_WINDOW_S, start=0, num=STORY_CANDIDATES)
+            reads.zcount(zkey, t - STORY_WINDOW_S, t + STORY_WINDOW_S)
+        answers = reads.execute()
+        hits = {key: answers[2 * i] for i, key in enumerate(index) if answers[2 * i]}
+        df = {key: int(answers[2 * i + 1]) for i, key in enumerate(index)}
+        story, _score = assign(keys, hits, df)
+        return story or record.id
+
+    def _write_story(self, pipe: redis.client.Pipeline, record: Record, index: dict[str, str]) -> None:
+        if record.story_id is None:
+            return
+        t = record.sort_time.timestamp()
+        sid = record.story_id
+        pipe.zadd(self.k("story", sid, "members"), {record.id: t})
+        pipe.zadd(self.k.idx("stories"), {sid: t}, gt=True)
+        pipe.zadd(self.k.idx("stories", "first"), {sid: t}, lt=True)
+        if record.dedup.status in ("unique", "revision"):
+            pipe.hsetnx(self.k("story", sid), "title", record.title or "")
+            for zkey in index.values():
+                pipe.zadd(zkey, {sid: t}, gt=True)
 
     def _similar(self, text: str, own_id: str, bucket_ids: list[str | None]) -> list[Similarity]:
         """Exact similarity to every record sharing an LSH bucket with this body."""
@@ -236,9 +280,42 @@ class RedisStore:
         ids = sorted(self.r.smembers(self.k.copies(id)))
         return [rec for rec in (self.get(i) for i in ids) if rec is not None]
 
+    def stories(self, *, since: datetime | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        """Stories, most recently reported first, with their articles (copies included) and sources."""
+        low = since.timestamp() if since else "-inf"
+        out = []
+        for sid, last in self.r.zrevrangebyscore(
+            self.k.idx("stories"), "+inf", low, start=0, num=limit, withscores=True
+        ):
+            members = self.r.zrange(self.k("story", sid, "members"), 0, -1)
+            records = [r for r in (self.get(m) for m in members) if r is not None]
+            first = self.r.zscore(self.k.idx("stories", "first"), sid)
+            out.append(
+                {
+                    "id": sid,
+                    "title": self.r.hget(self.k("story", sid), "title")
+                    or (records[0].title if records else None),
+                    "first_seen": datetime.fromtimestamp(first or last, UTC).isoformat(),
+                    "last_seen": datetime.fromtimestamp(last, UTC).isoformat(),
+                    "sources": sorted({r.source for r in records}),
+                    "articles": [
+                        {
+                            "id": r.id,
+                            "source": r.source,
+                            "url": r.url,
+                            "title": r.title,
+                            "status": r.dedup.status,
+                        }
+                        for r in records
+                    ],
+                }
+            )
+        return out
+
     def search(
         self,
         *,
+        story: str | None = None,
         text: str | None = None,
         source: str | None = None,
         since: datetime | None = None,
@@ -247,7 +324,9 @@ class RedisStore:
         limit: int = 20,
     ) -> Iterator[Record]:
         """Newest first, from the narrowest index that applies; text is a case-insensitive substring."""
-        if event:
+        if story:
+            index = self.k("story", story, "members")
+        elif event:
             index = self.k.idx("event", event)
         elif source:
             index = self.k.idx("source", source)
