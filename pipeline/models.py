@@ -114,12 +114,39 @@ class DedupVerdict(Frozen):
     reason: str = ""
 
 
+EntityType = Literal["person", "organization", "place", "country"]
+
+
+class Entity(Frozen):
+    """A person, organization, place or country an article names, with every spelling it used."""
+
+    id: str = Field(description="stable slug of the canonical name: the same person in every article")
+    type: EntityType
+    name: str = Field(description="canonical name, from topic.toml when the entity is known there")
+    variants: tuple[str, ...] = Field(default=(), description="the spellings found in this article")
+    mentions: int = 0
+    actor: str | None = Field(default=None, description="the subject actor it belongs to (topic.toml)")
+
+
 class Event(Frozen):
-    """Something the article reports happening, with the sentence that says so."""
+    """Something the article reports happening, with the sentence that says so.
+
+    Every part (actor, target, place, date) comes from the evidence sentence or the one
+    just before it in the same paragraph, never from elsewhere in the article.
+    """
 
     type: str
     evidence: str
     confidence: float = Field(ge=0.0, le=1.0)
+    actor: str | None = Field(default=None, description="who did it (entity name)")
+    target: str | None = Field(default=None, description="to whom (entity name, or 'a Russian national')")
+    place: str | None = None
+    date: str | None = Field(default=None, description="ISO date (or YYYY-MM) the sentence gives, if any")
+    status: str | None = Field(default=None, description="a detention case's step: detained, charged ...")
+    charge: str | None = None
+    nationality: str | None = Field(default=None, description="the detainee's country (subject actor)")
+    person_key: str | None = Field(default=None, description="the detainee's identity, for the case ledger")
+    background: bool = Field(default=False, description="mentioned as background, not reported as new")
 
 
 class Enrichment(Frozen):
@@ -128,8 +155,37 @@ class Enrichment(Frozen):
     relevance: float = Field(ge=0.0, le=1.0)
     on_topic: bool
     relevance_reason: str
-    events: tuple[Event, ...] = ()
+    events: tuple[Event, ...] = Field(default=(), description="events the article reports as news")
+    mentions: tuple[Event, ...] = Field(default=(), description="earlier events it recalls as background")
+    entities: tuple[Entity, ...] = ()
+    case_ids: tuple[str, ...] = Field(default=(), description="detention cases it reports on")
     terms: dict[str, int] = Field(default_factory=dict, description="topic terms found, with counts")
+
+
+class CaseStep(Frozen):
+    """One new stage of a detention case (detained, charged, custody extended ...), with its sources."""
+
+    case_id: str
+    status: str
+    date: str | None = None
+    evidence: str = ""
+    record_ids: tuple[str, ...] = ()
+
+
+class Case(Frozen):
+    """One person's detention, joined across articles and languages, with its status timeline."""
+
+    id: str
+    person: str
+    variants: tuple[str, ...] = ()
+    nationality: str | None = None
+    place: str | None = None
+    charge: str | None = None
+    status: str = "detained"
+    steps: tuple[CaseStep, ...] = ()
+    record_ids: tuple[str, ...] = ()
+    first_seen: datetime | None = None
+    updated_at: datetime | None = None
 
 
 class Record(Frozen):
@@ -152,10 +208,13 @@ class Record(Frozen):
     content_hash: str
     dedup: DedupVerdict
     revision: int = 0
+    story_id: str | None = Field(default=None, description="the story this article reports: all its outlets")
     relevance: float = 0.0
     on_topic: bool = False
     relevance_reason: str = ""
     events: tuple[Event, ...] = ()
+    entities: tuple[Entity, ...] = ()
+    case_ids: tuple[str, ...] = ()
     field_sources: dict[str, str] = Field(default_factory=dict)
 
     _utc = field_validator("published_at", "fetched_at", "stored_at")(_aware)
