@@ -10,6 +10,7 @@ from __future__ import annotations
 import structlog
 
 from pipeline.errors import PermanentError
+from workers import alerting
 from workers.app import App
 from workers.http import raise_for_status
 
@@ -17,14 +18,14 @@ log = structlog.get_logger(__name__)
 
 
 def deliver(app: App, alert_key: str) -> None:
-    alert = app.store.get_alert(alert_key)
+    alert = alerting.get(app, alert_key)
     if alert is None:
         log.warning("alert_missing")
         return
     rule = next((r for r in app.config.alerts.rules if r.name == alert.rule), None)
     if rule is None:
         log.warning("alert_rule_gone", rule=alert.rule)
-        app.store.alert_delivered(alert_key, "-", "rule removed")
+        alerting.delivered(app, alert_key, "-", "rule removed")
         return
     done = app.redis.hgetall(app.store.k("alert", alert_key, "delivery"))
     for name in rule.destinations:
@@ -49,7 +50,7 @@ def deliver(app: App, alert_key: str) -> None:
                 raise_for_status(resp)
             except PermanentError as exc:  # transient errors propagate: dramatiq retries the delivery
                 log.error("alert_failed", destination=name, error=str(exc))
-                app.store.alert_delivered(alert_key, name, f"failed: {exc}")
+                alerting.delivered(app, alert_key, name, f"failed: {exc}")
                 continue
             log.info("alert_delivered", destination=name, status=resp.status)
-        app.store.alert_delivered(alert_key, name, "delivered")
+        alerting.delivered(app, alert_key, name, "delivered")

@@ -1,19 +1,21 @@
 """The one path an article takes through the stages, for live polling and replay alike.
 
-``Page -> clean -> Article -> fingerprint/enrich -> store.save (dedup + record + alerts)``
+``Page -> clean -> Article -> fingerprint/enrich -> store.save (dedup, story, record) -> alerts``
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import structlog
 
-from pipeline.alerts import match
 from pipeline.clean import clean
 from pipeline.dedup import fingerprint
 from pipeline.enrich import enrich
 from pipeline.models import Article, DedupVerdict, Page, Record
 from pipeline.record import build_record
 from pipeline.stories import story_keys
+from workers.alerting import raise_alerts
 from workers.app import App
 from workers.store import Saved
 
@@ -28,11 +30,12 @@ def process_article(app: App, article: Article, *, alerts: bool) -> Saved:
     def build(verdict: DedupVerdict, previous: Record | None) -> Record:
         return build_record(article, fps, verdict, enrichment, previous)
 
-    rules = app.config.alerts
     keys = story_keys(
         article.text, article.title, app.config.topic, outlet=f"{article.source} {article.site_name or ''}"
     )
-    saved = app.store.save(article, fps, build, (lambda rec: match(rec, rules)) if alerts else None, keys)
+    saved = app.store.save(article, fps, build, keys)
+    if alerts:
+        saved = replace(saved, alerts=tuple(raise_alerts(app, saved.record)))
     log.info(
         "article_" + saved.outcome,
         url=article.url,
@@ -41,8 +44,6 @@ def process_article(app: App, article: Article, *, alerts: bool) -> Saved:
         duplicate_of=saved.record.dedup.duplicate_of,
         events=[e.type for e in saved.record.events],
     )
-    for alert in saved.alerts:
-        app.send("deliver_alert", alert_key=alert.key)
     return saved
 
 

@@ -1,8 +1,8 @@
 """RedisStore: records, identity claims, indexes and streams, written atomically.
 
 The dedup decision is made under WATCH on the article's identity claims and
-written in the same MULTI as the record, its indexes, its stream entry and
-its alerts (arq claims job ids the same way). If another worker touched a
+written in the same MULTI as the record, its indexes and its stream entry
+(arq claims job ids the same way). If another worker touched a
 claim in between, EXEC fails and the decision is made again on what that
 worker wrote, so two workers racing on one article leave one record.
 
@@ -17,7 +17,7 @@ Keyspace (prefix ``nw`` by default), as in ARCHITECTURE.md:
 - ``{p}:idx:time``             zset of primary records by publication time
 - ``{p}:idx:source:{source}``  ``{p}:idx:ontopic``  ``{p}:idx:event:{type}``   zsets, same scores
 - ``{p}:stream:records``       every stored record or revision, for downstream consumers
-- ``{p}:alert:{key}``          one alert, claimed once; ``{p}:stream:alerts``, ``{p}:alerts:pending``
+- ``{p}:alert:...``, ``{p}:alerts:...``, ``{p}:stream:alerts``: alerts (see ``workers.alerting``)
 - ``{p}:stats``                counters
 - ``{p}:item:{run}:{id}``      a queued work item (page or text) of a replay run, waiting for a worker
 - ``{p}:run:{id}``             outcomes of one replay run
@@ -80,7 +80,7 @@ class Keys:
 class Saved:
     record: Record
     outcome: Outcome
-    alerts: tuple[Alert, ...] = ()
+    alerts: tuple[Alert, ...] = ()  # filled in by workers.alerting after the record is saved
 
 
 def outcome_of(verdict: DedupVerdict, on_topic: bool) -> Outcome:
@@ -110,13 +110,11 @@ class RedisStore:
         article: Article,
         fps: Fingerprints,
         build: Callable[[DedupVerdict, Record | None], Record],
-        alerts_for: Callable[[Record], list[Alert]] | None = None,
         keys: StoryKeys | None = None,
     ) -> Saved:
-        """Decide dedup and story, and write the record, claims, indexes, stream entry and alerts at once.
+        """Decide dedup and story, and write the record, claims, indexes and stream entry at once.
 
-        ``build(verdict, previous)`` makes the record (pure); ``alerts_for(record)`` the alerts it
-        raises (pure; None when alerts are off); ``keys`` the names that place it in a story.
+        ``build(verdict, previous)`` makes the record (pure); ``keys`` the names that place it in a story.
         """
         url, content = self.k.shard("url", fps.url_hash), self.k.shard("content", fps.content_hash)
         buckets = [self.k.shard("lsh", band) for band in fps.bands]
@@ -150,18 +148,13 @@ class RedisStore:
                         update={"story_id": self._story(record, previous, keys, story_index)}
                     )
                     outcome = outcome_of(verdict, record.on_topic)
-                    alerts = (
-                        tuple(alerts_for(record)) if alerts_for and outcome in ("stored", "revision") else ()
-                    )
                     pipe.multi()
                     if outcome != "unchanged":  # an unchanged article changes nothing, counters included
-                        self._write(
-                            pipe, record, fps, previous, alerts, dict(zip(buckets, bucket_ids, strict=True))
-                        )
+                        self._write(pipe, record, fps, previous, dict(zip(buckets, bucket_ids, strict=True)))
                         self._write_story(pipe, record, story_index)
                         pipe.hincrby(self.k("stats"), outcome, 1)
                     pipe.execute()
-                    return Saved(record=record, outcome=outcome, alerts=alerts)
+                    return Saved(record=record, outcome=outcome)
                 except redis.WatchError:
                     continue
 
@@ -217,7 +210,6 @@ class RedisStore:
         record: Record,
         fps: Fingerprints,
         previous: Record | None,
-        alerts: tuple[Alert, ...],
         buckets: dict[tuple[str, str], str | None],
     ) -> None:
         k = self.k
@@ -257,15 +249,6 @@ class RedisStore:
             maxlen=STREAM_MAXLEN,
             approximate=True,
         )
-        for alert in alerts:
-            pipe.set(k.alert(alert.key), alert.model_dump_json(), nx=True)
-            pipe.zadd(k("alerts", "pending"), {alert.key: alert.created_at.timestamp()})
-            pipe.xadd(
-                k("stream", "alerts"),
-                {"key": alert.key, "rule": alert.rule, "record": alert.record_id},
-                maxlen=STREAM_MAXLEN,
-                approximate=True,
-            )
 
     # --- reading -------------------------------------------------------------------------------------
 
@@ -370,24 +353,9 @@ class RedisStore:
             "on_topic": int(self.r.zcard(self.k.idx("ontopic"))),
             "duplicates": counters.get("duplicate", 0) + counters.get("near_duplicate", 0),
             "revisions": counters.get("revision", 0),
-            "alerts": int(self.r.zcard(self.k("alerts", "index")))
-            + int(self.r.zcard(self.k("alerts", "pending"))),
+            "alerts": int(self.r.zcard(self.k("alerts", "index"))),
             **{f"event_{name}": n for name, n in sorted(events.items())},
         }
-
-    def get_alert(self, key: str) -> Alert | None:
-        raw = self.r.get(self.k.alert(key))
-        return Alert.model_validate_json(raw) if raw else None
-
-    def alert_delivered(self, key: str, destination: str, state: str) -> None:
-        with self.r.pipeline(transaction=True) as pipe:
-            pipe.hset(self.k("alert", key, "delivery"), destination, state)
-            pipe.zrem(self.k("alerts", "pending"), key)
-            pipe.zadd(self.k("alerts", "index"), {key: datetime.now().timestamp()})
-            pipe.execute()
-
-    def pending_alerts(self) -> list[str]:
-        return list(self.r.zrange(self.k("alerts", "pending"), 0, -1))
 
     # --- work items ----------------------------------------------------------------------------------
 
