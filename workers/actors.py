@@ -21,7 +21,7 @@ import structlog
 from dramatiq.middleware import CurrentMessage
 
 from pipeline.clean import article_from_text, decode_html
-from pipeline.errors import PipelineError, Rejected, TransientError
+from pipeline.errors import BadInput, PipelineError, Rejected, TransientError
 from pipeline.models import Article, FeedEntry, Page
 from workers import notify, poller
 from workers.app import App, current
@@ -108,15 +108,12 @@ def process_entry(entry_id: str) -> None:
 def process_item(item_id: str, run_id: str, alerts: bool = False) -> None:
     """Take one queued work item (a replayed page or text) through the stages; record its outcome."""
     app = current()
-    payload = app.store.get_item(run_id, item_id)
-    if payload is None:
-        if app.redis.hexists(app.store.k("run", run_id), item_id):
-            return  # done already: this is a redelivery
-        app.store.finish_item(
-            item_id, run_id, "error", "bad_input: work item expired before a worker took it"
-        )
-        return
     try:
+        payload = app.store.get_item(run_id, item_id)
+        if payload is None:
+            if app.redis.hexists(app.store.k("run", run_id), item_id):
+                return  # done already: this is a redelivery
+            raise BadInput("work item expired before a worker took it")
         if payload.get("kind") == "page":
             page, article = Page.model_validate(payload["page"]), None
         else:
@@ -125,7 +122,7 @@ def process_item(item_id: str, run_id: str, alerts: bool = False) -> None:
                 data["published_at"] = datetime.fromisoformat(data["published_at"])
             page, article = None, article_from_text(**data)
         outcome, detail, fired = _run(app, page, article, alerts)
-    except Exception as exc:
+    except Exception as exc:  # every failure ends as an outcome on the run, or as a retry
         (outcome, detail), fired = settle(exc), 0
     app.store.finish_item(item_id, run_id, outcome, detail, fired)
 

@@ -36,6 +36,7 @@ from workers.app import App
 log = structlog.get_logger(__name__)
 
 MAX_IN_FLIGHT = 500
+LOST_AFTER_S = 30.0
 SUMMARY_KEYS = (
     "read",
     "stored",
@@ -231,17 +232,26 @@ def replay(
             if progress:
                 progress(app.store.run_done(result.run_id), sent)
     deadline = time.monotonic() + timeout_s
+    idle_since: float | None = None
     while (done := app.store.run_done(result.run_id)) < sent:
         if progress:
             progress(done, sent)
         if time.monotonic() > deadline:
             raise TimeoutError(f"replay {result.run_id}: {sent - done} items not finished in {timeout_s} s")
+        # Nothing queued, in flight or waiting for a retry, yet outcomes missing: those messages
+        # were lost (dead-lettered by hand, a flushed queue). Say so instead of waiting forever.
+        if app.broker.do_qsize("articles") == 0:
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since > LOST_AFTER_S:
+                break
+        else:
+            idle_since = None
         time.sleep(0.05)
     if progress:
         progress(sent, sent)
     outcomes = app.store.run_outcomes(result.run_id)
     for iid, where in where_of.items():
-        out = outcomes[iid]
+        out = outcomes.get(iid, {"outcome": "error", "detail": "lost: no worker recorded an outcome"})
         result.counts[OUTCOME_TO_KEY.get(out["outcome"], "errors")] += 1
         result.counts["alerts"] += int(out.get("alerts", 0))
         if out["outcome"] in ("error", "rejected"):

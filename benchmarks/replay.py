@@ -1,0 +1,555 @@
+"""Replay throughput against bare trafilatura, on the same pages, in the same run.
+
+    python benchmarks/replay.py [PAGES_DIR] [--limit N] [--threads T] [--processes P]
+                                [--redis-url URL] [--repeat R] [--json]
+
+Two measurements, each repeated ``--repeat`` times (default 2) after a warm-up; the best run of each counts:
+
+- **bare**: ``pipeline.clean.extract(html, url)`` (``trafilatura.bare_extraction`` with the
+  pipeline's own ``EXTRACT_OPTIONS``) on every page, one process, one thread. The timed region
+  holds, per page, read + gunzip + ``pipeline.clean.decode_html`` + ``extract``: the same input
+  work the pipeline's figure includes (``replay()`` reads and decodes the files itself), so the
+  headline ratio compares like with like. ``extract()`` alone is timed too and shown as its own row
+  (decoding is ~1-3% of the total on the extraction dataset).
+- **pipeline**: ``workers.replay.replay(app, [folder])`` on a fresh key prefix (``nwbench-<hex>``)
+  with workers running: by default dramatiq worker threads in this process
+  (``workers.runner.workers(app, threads=T)``); with ``--processes P``, P ``newswatch worker
+  --threads T`` subprocesses on the same Redis and prefix, and no workers in this process. Timed
+  from the start of ``replay()`` until it returns its result. Between repeats the store keys of the
+  prefix are deleted (the dramatiq queues are kept) so every repeat stores the pages anew instead of
+  answering "unchanged".
+
+Redis: ``--redis-url``, else ``NEWSWATCH_REDIS_URL``, else ``redis://127.0.0.1:6379/0``; when none of
+them answers, the embedded Redis in a temporary data dir. Every key of the prefix (dramatiq's
+``{prefix}:dq*`` included) is deleted at the end, on error too.
+
+Pages: PAGES_DIR, else ``NEWSWATCH_BENCH_PAGES``, else ``../shared/datasets/extraction/html`` next to
+the repository; ``.html``, ``.htm`` and ``.html.gz`` files, found the way ``replay()`` finds them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if (
+    str(ROOT) not in sys.path
+):  # the package is normally installed editable; this makes a plain checkout work too
+    sys.path.insert(0, str(ROOT))
+
+import redis  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.progress import (  # noqa: E402
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table  # noqa: E402
+
+DEFAULT_PAGES = (ROOT / ".." / "shared" / "datasets" / "extraction" / "html").resolve()
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+PAGE_SUFFIXES = (".html", ".htm", ".html.gz")
+TARGET_RATIO = 0.8
+READY_MARK = "worker running"  # what `newswatch worker` prints on stderr once its workers are started
+
+err = Console(stderr=True)
+out = Console(width=None if sys.stdout.isatty() else 140)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument(
+        "pages",
+        nargs="?",
+        type=Path,
+        default=None,
+        help=f"folder of .html / .html.gz pages (default: $NEWSWATCH_BENCH_PAGES or {DEFAULT_PAGES})",
+    )
+    ap.add_argument("--limit", type=int, default=None, help="only the first N pages (sorted by path)")
+    ap.add_argument("--threads", type=int, default=2, help="dramatiq worker threads (per process)")
+    ap.add_argument(
+        "--processes",
+        type=int,
+        default=0,
+        help="run P `newswatch worker` subprocesses instead of worker threads in this process",
+    )
+    ap.add_argument(
+        "--redis-url",
+        default=None,
+        help=f"Redis to use (default: $NEWSWATCH_REDIS_URL or {DEFAULT_REDIS_URL}; "
+        "embedded Redis if none answers)",
+    )
+    ap.add_argument("--repeat", type=int, default=2, help="timed runs of each measurement; the best counts")
+    ap.add_argument(
+        "--timeout", type=float, default=600.0, help="give up on one replay run after this many seconds"
+    )
+    ap.add_argument("--log-level", default="WARNING", help="log level of the pipeline (default WARNING)")
+    ap.add_argument("--json", action="store_true", help="one JSON object as the last line of output")
+    args = ap.parse_args(argv)
+    if (
+        args.threads < 1
+        or args.processes < 0
+        or args.repeat < 1
+        or (args.limit is not None and args.limit < 1)
+    ):
+        ap.error("--threads, --repeat and --limit must be >= 1, --processes >= 0")
+    return args
+
+
+def find_pages(folder: Path, limit: int | None) -> list[Path]:
+    """The pages replay() would read from the folder, in the same (sorted) order."""
+    pages = [p for p in sorted(folder.rglob("*")) if p.is_file() and p.name.endswith(PAGE_SUFFIXES)]
+    return pages[:limit] if limit else pages
+
+
+def _progress(label: str) -> Progress:
+    return Progress(
+        TextColumn(label),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+# --- bare trafilatura ------------------------------------------------------------------------------
+
+
+def bare_run(
+    pages: list[Path], urls: list[str], progress: Progress | None = None, task: Any = None
+) -> tuple[float, float]:
+    """One pass: (seconds for read+gunzip+decode+extract, seconds of extract() alone)."""
+    from pipeline.clean import decode_html, extract
+
+    extract_s = 0.0
+    start = time.perf_counter()
+    for path, url in zip(pages, urls, strict=True):
+        raw = path.read_bytes()
+        if path.suffix == ".gz":
+            raw = gzip.decompress(raw)
+        html = decode_html(raw)
+        t = time.perf_counter()
+        extract(html, url)
+        extract_s += time.perf_counter() - t
+        if progress is not None:
+            progress.advance(task)
+    return time.perf_counter() - start, extract_s
+
+
+def measure_bare(pages: list[Path], repeat: int) -> dict[str, Any]:
+    from pipeline.clean import extract
+    from workers.replay import read_html_file
+
+    # the URL replay() gives each page (its canonical link when it has one), found outside the timing
+    items = [read_html_file(p) for p in pages]
+    payloads = [it.payload or {"page": {"url": "", "html": ""}} for it in items]
+    urls = [str(p["page"]["url"]) for p in payloads]
+    extract(str(payloads[0]["page"]["html"]), urls[0])  # warm-up: imports, lazy tables, first parse
+    del items, payloads
+    totals, extracts = [], []
+    with _progress("bare") as progress:
+        for n in range(repeat):
+            task = progress.add_task(f"run {n + 1}/{repeat}", total=len(pages))
+            total_s, extract_s = bare_run(pages, urls, progress, task)
+            totals.append(total_s)
+            extracts.append(extract_s)
+    return {
+        "runs_s": totals,
+        "extract_runs_s": extracts,
+        "best_s": min(totals),
+        "best_extract_s": min(extracts),
+    }
+
+
+# --- the whole pipeline ----------------------------------------------------------------------------
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except (redis.RedisError, OSError, ValueError):
+        return False
+
+
+def delete_prefix(client: redis.Redis, prefix: str, *, keep_dramatiq: bool = False) -> int:
+    """Delete every key of the prefix (SCAN + DEL); with keep_dramatiq, leave ``{prefix}:dq*`` alone."""
+    dq = f"{prefix}:dq"
+    batch: list[bytes | str] = []
+    deleted = 0
+    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        name = key.decode(errors="replace") if isinstance(key, bytes) else str(key)
+        if keep_dramatiq and name.startswith(dq):
+            continue
+        batch.append(key)
+        if len(batch) >= 500:
+            deleted += int(client.delete(*batch))
+            batch.clear()
+    if batch:
+        deleted += int(client.delete(*batch))
+    return deleted
+
+
+class WorkerProcesses:
+    """P `newswatch worker --threads T` subprocesses on one Redis and key prefix."""
+
+    def __init__(self, count: int, threads: int, redis_url: str, prefix: str, log_level: str) -> None:
+        self.count, self.threads = count, threads
+        self.env = {
+            **os.environ,
+            "NEWSWATCH_REDIS_URL": redis_url,
+            "NEWSWATCH_KEY_PREFIX": prefix,
+            "NEWSWATCH_LOG_LEVEL": log_level,
+            "NEWSWATCH_WORKER_THREADS": str(threads),
+        }
+        self.procs: list[subprocess.Popen[str]] = []
+        self.ready: list[threading.Event] = []
+        self.tails: list[deque[str]] = []
+
+    def command(self) -> list[str]:
+        script = Path(sys.executable).parent / "newswatch"
+        exe = str(script) if script.exists() else shutil.which("newswatch")
+        base = [exe] if exe else [sys.executable, "-m", "workers.cli"]
+        return [*base, "worker", "--threads", str(self.threads)]
+
+    def _read(self, proc: subprocess.Popen[str], ready: threading.Event, tail: deque[str], n: int) -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if READY_MARK in line and not ready.is_set():
+                ready.set()
+                continue
+            tail.append(line.rstrip())
+            err.print(f"[dim]worker {n}[/]: {line.rstrip()}", markup=True, highlight=False)
+
+    def start(self, timeout_s: float = 120.0) -> None:
+        cmd = self.command()
+        for n in range(self.count):
+            proc = subprocess.Popen(
+                cmd,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                bufsize=1,
+                cwd=ROOT,
+                start_new_session=True,
+            )  # our SIGTERM stops them, not the terminal's ^C
+            ready, tail = threading.Event(), deque[str](maxlen=20)
+            threading.Thread(target=self._read, args=(proc, ready, tail, n), daemon=True).start()
+            self.procs.append(proc)
+            self.ready.append(ready)
+            self.tails.append(tail)
+        deadline = time.monotonic() + timeout_s
+        for n, (proc, ready) in enumerate(zip(self.procs, self.ready, strict=True)):
+            while not ready.wait(0.1):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    why = (
+                        f"exited with {proc.returncode}"
+                        if proc.returncode is not None
+                        else "not ready in time"
+                    )
+                    raise RuntimeError(
+                        f"worker process {n} ({' '.join(cmd)}) {why}:\n" + "\n".join(self.tails[n])
+                    )
+
+    def stop(self, timeout_s: float = 45.0) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@contextlib.contextmanager
+def open_pipeline(redis_url: str | None, threads: int, processes: int, log_level: str) -> Iterator[Any]:
+    """An App on a fresh prefix, with its workers running; every key of the prefix deleted at the end."""
+    from config.settings import load_settings
+    from workers.app import App
+    from workers.runner import workers
+
+    prefix = f"nwbench-{uuid.uuid4().hex[:12]}"
+    data_dir = tempfile.mkdtemp(prefix="nwbench-") if redis_url is None else None
+    overrides: dict[str, Any] = {
+        "redis_url": redis_url,
+        "key_prefix": prefix,
+        "log_level": log_level,
+        "worker_threads": threads,
+    }
+    if data_dir:
+        overrides["data_dir"] = Path(data_dir)
+    settings = load_settings(**overrides)
+    try:
+        with App.open(settings) as app:
+            try:
+                if processes:
+                    url = redis_url or (app.embedded.url if app.embedded else "")
+                    procs = WorkerProcesses(processes, threads, url, prefix, log_level)
+                    try:
+                        procs.start()
+                        yield app
+                    finally:
+                        procs.stop()
+                else:
+                    with workers(app, threads=threads, queues={"articles", "alerts"}):
+                        yield app
+            finally:
+                delete_prefix(app.redis, prefix)  # workers are stopped: nothing writes any more
+        if redis_url is not None:  # once more on a fresh connection, for anything written while closing
+            client = redis.Redis.from_url(redis_url, socket_connect_timeout=2)
+            try:
+                delete_prefix(client, prefix)
+            finally:
+                client.close()
+    finally:
+        if data_dir:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+class DeadLetterWatch:
+    """Stops a run whose messages die instead of finishing.
+
+    replay() waits until every item has an outcome; an actor that raises outside its own error
+    handling never records one, so its message is retried and then dead-lettered, and replay() would
+    wait until its timeout. This checks dramatiq's dead-letter queues (at most once a second).
+    """
+
+    def __init__(self, app: Any, every_s: float = 1.0) -> None:
+        self.app, self.every_s = app, every_s
+        self.keys = [f"{app.prefix}:dq:{queue}.XQ" for queue in ("articles", "alerts")]
+        self.baseline = self._dead()
+        self.next_at = time.monotonic() + every_s
+
+    def _dead(self) -> int:
+        return sum(int(self.app.redis.zcard(key)) for key in self.keys)
+
+    def check(self) -> None:
+        if time.monotonic() < self.next_at:
+            return
+        self.next_at = time.monotonic() + self.every_s
+        dead = self._dead() - self.baseline
+        if dead > 0:
+            raise RuntimeError(
+                f"{dead} message(s) dead-lettered: an actor raised outside its error handling "
+                "(see the log above); the replay would never finish"
+            )
+
+
+def measure_pipeline(
+    pages: list[Path],
+    inputs: list[Path],
+    redis_url: str | None,
+    threads: int,
+    processes: int,
+    repeat: int,
+    log_level: str,
+    timeout_s: float,
+) -> dict[str, Any]:
+    from workers.replay import replay
+
+    runs: list[dict[str, Any]] = []
+    with open_pipeline(redis_url, threads, processes, log_level) as app:
+        # warm-up: one page per worker thread, through the whole path (first parse, language model, Redis)
+        warm_watch = DeadLetterWatch(app)
+
+        def warm_tick(done: int, total: int) -> None:
+            warm_watch.check()
+
+        replay(app, pages[: max(1, threads * max(1, processes))], progress=warm_tick, timeout_s=timeout_s)
+        with _progress("pipeline") as progress:
+            for n in range(repeat):
+                delete_prefix(app.redis, app.prefix, keep_dramatiq=True)  # the next run stores anew
+                task = progress.add_task(f"run {n + 1}/{repeat}", total=len(pages))
+
+                watch = DeadLetterWatch(app)
+
+                def tick(done: int, total: int, task: Any = task, watch: DeadLetterWatch = watch) -> None:
+                    progress.update(task, completed=done, total=total)
+                    watch.check()
+
+                start = time.perf_counter()
+                result = replay(app, inputs, progress=tick, timeout_s=timeout_s)
+                seconds = time.perf_counter() - start
+                runs.append({"seconds": seconds, "summary": result.summary(), "problems": result.problems})
+    best = min(runs, key=lambda r: r["seconds"])
+    return {
+        "runs_s": [r["seconds"] for r in runs],
+        "best_s": best["seconds"],
+        "summary": best["summary"],
+        "problems": best["problems"],
+    }
+
+
+# --- main ------------------------------------------------------------------------------------------
+
+
+def _stop_on_sigterm() -> None:
+    def handler(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)  # unwinds through the finally blocks: workers stopped, keys deleted
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    folder = args.pages or Path(os.environ.get("NEWSWATCH_BENCH_PAGES") or DEFAULT_PAGES)
+    if not folder.is_dir():
+        print(f"pages not found at {folder}; nothing to measure")
+        return 0
+    pages = find_pages(folder, args.limit)
+    if not pages:
+        print(f"no .html or .html.gz pages in {folder}; nothing to measure")
+        return 0
+    _stop_on_sigterm()
+
+    from workers import logs
+
+    logs.configure(args.log_level.upper())
+    url = args.redis_url or os.environ.get("NEWSWATCH_REDIS_URL") or DEFAULT_REDIS_URL
+    redis_url: str | None = url if redis_answers(url) else None
+    if redis_url is None:
+        err.print(f"[yellow]no Redis answers at {url}: using the embedded Redis in a temporary folder[/]")
+    # all of the folder, as the brief and `newswatch replay` do it; with --limit, the chosen files
+    inputs = [folder] if args.limit is None or len(pages) == len(find_pages(folder, None)) else pages
+    load = os.getloadavg()[0]
+    err.print(f"{len(pages)} pages from {folder}; {os.cpu_count()} CPUs, load average {load:.2f}")
+
+    bare = measure_bare(pages, args.repeat)
+    pipe = measure_pipeline(
+        pages,
+        inputs,
+        redis_url,
+        args.threads,
+        args.processes,
+        args.repeat,
+        args.log_level.upper(),
+        args.timeout,
+    )
+
+    n = len(pages)
+    bare_per_s = n / bare["best_s"]
+    extract_per_s = n / bare["best_extract_s"]
+    pipeline_per_s = n / pipe["best_s"]
+    ratio = pipeline_per_s / bare_per_s
+    workers_desc = (
+        f"{args.processes} processes × {args.threads} threads"
+        if args.processes
+        else f"{args.threads} threads in-process"
+    )
+
+    def runs(values: list[float]) -> str:
+        return ", ".join(f"{v:.2f}" for v in values)
+
+    table = Table(
+        title=f"replay throughput: {n} pages, best of {args.repeat} (load average at start {load:.2f})"
+    )
+    for col, just in (
+        ("mode", "left"),
+        ("pages", "right"),
+        ("seconds", "right"),
+        ("articles/s", "right"),
+        ("runs (s)", "right"),
+    ):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    table.add_row(
+        "bare: read + gunzip + decode_html + extract(), 1 thread",
+        str(n),
+        f"{bare['best_s']:.2f}",
+        f"{bare_per_s:.1f}",
+        runs(bare["runs_s"]),
+    )
+    table.add_row(
+        "  of which extract() alone",
+        str(n),
+        f"{bare['best_extract_s']:.2f}",
+        f"{extract_per_s:.1f}",
+        runs(bare["extract_runs_s"]),
+    )
+    table.add_row(
+        f"pipeline: replay() incl. read + gunzip + decode, {workers_desc}",
+        str(n),
+        f"{pipe['best_s']:.2f}",
+        f"{pipeline_per_s:.1f}",
+        runs(pipe["runs_s"]),
+    )
+    style = "green" if ratio >= TARGET_RATIO else "red"
+    table.add_row(
+        f"[{style}]ratio pipeline / bare (target >= {TARGET_RATIO})[/]",
+        "",
+        "",
+        f"[{style}]{ratio:.2f}[/]",
+        f"vs extract() alone: {pipeline_per_s / extract_per_s:.2f}",
+    )
+    out.print(table)
+
+    summary = pipe["summary"]
+    counts = Table(title=f"replay summary (best run {summary['run_id']})")
+    for key in summary:
+        if key != "run_id":
+            counts.add_column(key, justify="right")
+    counts.add_row(*(str(v) for k, v in summary.items() if k != "run_id"))
+    out.print(counts)
+    for where, problem in pipe["problems"][:10]:
+        err.print(f"[yellow]{where}[/]: {problem}", highlight=False)
+    if len(pipe["problems"]) > 10:
+        err.print(f"... and {len(pipe['problems']) - 10} more problems")
+
+    if args.json:
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "bare_per_s": round(bare_per_s, 3),
+                    "pipeline_per_s": round(pipeline_per_s, 3),
+                    "ratio": round(ratio, 4),
+                    "pages": n,
+                    "threads": args.threads,
+                    "processes": args.processes,
+                    "summary": summary,
+                    "bare_extract_only_per_s": round(extract_per_s, 3),
+                    "ratio_vs_extract_only": round(pipeline_per_s / extract_per_s, 4),
+                    "bare_runs_s": bare["runs_s"],
+                    "bare_extract_runs_s": bare["extract_runs_s"],
+                    "pipeline_runs_s": pipe["runs_s"],
+                    "pipeline_median_s": statistics.median(pipe["runs_s"]),
+                    "repeat": args.repeat,
+                    "redis": "server" if redis_url else "embedded",
+                    "load_average": load,
+                }
+            )
+            + "\n"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
