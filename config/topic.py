@@ -1,36 +1,81 @@
-"""What topic.toml may say: the subject, its actors, terms and event patterns."""
+"""What topic.toml may say: the subject, its actors, named entities, terms, event patterns, cases."""
 
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from config.base import Strict
 
 
+def _compile_all(value: list[str]) -> list[str]:
+    for pattern in value:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"pattern {pattern!r} does not compile: {exc}") from None
+    return value
+
+
 class ActorTerms(Strict):
     label: str = ""
-    terms: list[str] = Field(min_length=1)
+    terms: list[str] = Field(min_length=1, description="names of the actor itself: country, capital, leaders")
+    nationality: list[str] = Field(
+        default=[], description="words for its nationals: 'South Korean', '한국인'"
+    )
+
+
+class EntityDef(Strict):
+    """A person, organization or place worth knowing by name, with every spelling of it."""
+
+    name: str = Field(min_length=1)
+    type: Literal["person", "organization", "place", "country"]
+    actor: str | None = Field(default=None, description="the actor it belongs to or stands for")
+    aliases: list[str] = []
+    surname: str | None = Field(default=None, description="how a report naming only the surname calls them")
 
 
 class PairRule(Strict):
     actors: tuple[str, str]
     weight: float = Field(default=1.0, gt=0, le=1)
+    requires: list[str] = Field(
+        default=[], description="actors the article must also name for this pair to count (an angle)"
+    )
 
 
 class EventRule(Strict):
     patterns: list[str] = Field(min_length=1, description="regular expressions, case-insensitive")
     confidence: float = Field(default=0.6, gt=0, le=1)
+    parties: Literal["pair", "actor"] = Field(
+        default="pair",
+        description="pair: the sentence (or the one before) names both actors of a pair; actor: one",
+    )
+    hedges: bool = Field(default=True, description="drop matches preceded by 'could', 'denied' ...")
+    requires: list[str] = Field(default=[], description="patterns the sentence must also match (any)")
 
-    @field_validator("patterns")
+    @field_validator("patterns", "requires")
     @classmethod
     def _compiles(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"pattern {pattern!r} does not compile: {exc}") from None
+        return _compile_all(value)
+
+
+class CaseRules(Strict):
+    """How detention reports become case steps."""
+
+    events: list[str] = Field(default=["detention", "release", "consular_access"])
+    statuses: dict[str, list[str]] = Field(
+        default={}, description="status -> patterns, most specific first (first match wins)"
+    )
+    charges: dict[str, list[str]] = {}
+    roles: list[str] = Field(default=[], description="words before a detainee's name: pastor, citizen ...")
+
+    @field_validator("statuses", "charges")
+    @classmethod
+    def _compiles(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for patterns in value.values():
+            _compile_all(patterns)
         return value
 
 
@@ -38,14 +83,39 @@ class TopicConfig(Strict):
     name: str
     on_topic_threshold: float = Field(default=0.5, gt=0, le=1)
     actors: dict[str, ActorTerms]
+    entities: list[EntityDef] = []
+    joint: dict[str, list[str]] = Field(
+        default={}, description="words that name several actors at once: 'North Korea-Russia', '북러'"
+    )
     pairs: list[PairRule] = Field(min_length=1)
     terms: dict[str, float] = {}
     events: dict[str, EventRule] = {}
+    generic: list[str] = Field(
+        default=[], description="names that say what the subject is, not which story (for stories)"
+    )
+    background: list[str] = Field(default=[], description="patterns of sentences that recall the past")
+    hedges: list[str] = Field(default=[], description="patterns just before a trigger that undo it")
+    cases: CaseRules = CaseRules()
+
+    @field_validator("background", "hedges")
+    @classmethod
+    def _compiles(cls, value: list[str]) -> list[str]:
+        return _compile_all(value)
 
     @model_validator(mode="after")
-    def _pairs_known(self) -> TopicConfig:
+    def _actors_known(self) -> TopicConfig:
         for pair in self.pairs:
-            for actor in pair.actors:
+            for actor in (*pair.actors, *pair.requires):
                 if actor not in self.actors:
                     raise ValueError(f"pair names actor {actor!r}, which is not under [actors]")
+        for surface, actors in self.joint.items():
+            for actor in actors:
+                if actor not in self.actors:
+                    raise ValueError(f"joint term {surface!r} names actor {actor!r}, not under [actors]")
+        for entity in self.entities:
+            if entity.actor is not None and entity.actor not in self.actors:
+                raise ValueError(f"entity {entity.name!r} names actor {entity.actor!r}, not under [actors]")
+        for etype in self.cases.events:
+            if etype not in self.events:
+                raise ValueError(f"cases.events names {etype!r}, which is not under [events]")
         return self

@@ -1,47 +1,52 @@
-"""Article -> Enrichment: how much it is about the subject, and which events it reports.
+"""Article -> Enrichment: is it about the subject, whom it names, what it reports, which cases.
 
-Everything the scorer knows about the subject comes from ``topic.toml``
-(actors with their names in every language, actor pairs, weighted terms,
-event patterns); nothing about any country is written here.
+Everything the stage knows about the subject comes from ``topic.toml`` (actors
+with their names in every language, named entities, actor pairs, weighted terms,
+event patterns, case rules); nothing about any country is written here.
 
-Relevance = pair strength x (0.6 + 0.4 x term strength), where pair strength
-saturates with the smaller mention count of the two actors of a pair (so one
-passing mention of a country is weak evidence) and term strength saturates
-with the weighted count of subject terms. The title counts twice.
+Relevance asks whether the article keeps naming both actors of a pair *together*:
+strength = sentences naming both (the title counts twice) + 0.25 x the rarer
+actor's mentions + 1 per event type reported between them + 2 x the share of
+sentences naming both (so a short article is judged by its density); relevance = pair weight
+x (1 - exp(-strength / 2)) x (0.7 + 0.3 x term strength). One sentence naming
+South Korea in a story about someone else stays below the threshold; a pair with
+``requires`` (Russia–North Korea, as it touches Seoul) counts only when the
+article names the required actor at least twice.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
-from config.schema import TopicConfig
-from pipeline.models import Article, Enrichment, Event
+from config.topic import TopicConfig
+from pipeline.cases import case_ids
+from pipeline.entities import (
+    Lexicon,
+    Mention,
+    SurfaceIndex,
+    build_lexicon,
+    collect,
+    find_mentions,
+    fold,
+)
+from pipeline.events import CompiledEvents, compile_events, extract, split_sentences
+from pipeline.models import Article, Enrichment
 
-PAIR_SCALE = 2.5  # mentions of the rarer actor at which pair strength reaches 1 - 1/e
+CO_SCALE = 2.0  # strength at which a pair's score reaches 1 - 1/e
 TERM_SCALE = 3.0  # weighted term count at which term strength reaches 1 - 1/e
 TITLE_WEIGHT = 2
-
-_SENTENCE_END = re.compile(r"(?<=[.!?。])[\"'”’»)]*\s+|\n+")
-
-
-def _term_regex(terms: list[str]) -> re.Pattern[str]:
-    """Whole words for Latin-script terms; a prefix for others (Korean particles, Russian endings)."""
-    parts = []
-    for term in sorted(set(terms), key=len, reverse=True):
-        body = re.escape(term).replace(r"\ ", r"\s+")
-        latin = all(ord(ch) < 0x250 for ch in term)
-        parts.append(rf"(?<!\w){body}(?!\w)" if latin else rf"(?<!\w){body}")
-    return re.compile("|".join(parts), re.IGNORECASE)
+REQUIRED_MENTIONS = 2
+DENSITY_WEIGHT = 2.0  # a short article naming the pair together in most sentences is about it
 
 
 @dataclass(frozen=True)
 class CompiledTopic:
     topic: TopicConfig
-    actors: dict[str, re.Pattern[str]]
-    terms: list[tuple[str, float, re.Pattern[str]]]
-    events: dict[str, tuple[float, list[re.Pattern[str]]]]
+    lexicon: Lexicon
+    events: CompiledEvents
+    terms: SurfaceIndex
+    term_of: dict[str, str]  # folded surface -> the term
 
 
 _compiled: dict[int, CompiledTopic] = {}
@@ -54,12 +59,10 @@ def compile_topic(topic: TopicConfig) -> CompiledTopic:
         return cached
     compiled = CompiledTopic(
         topic=topic,
-        actors={name: _term_regex(actor.terms) for name, actor in topic.actors.items()},
-        terms=[(term, weight, _term_regex([term])) for term, weight in topic.terms.items()],
-        events={
-            etype: (rule.confidence, [re.compile(p, re.IGNORECASE) for p in rule.patterns])
-            for etype, rule in topic.events.items()
-        },
+        lexicon=build_lexicon(topic),
+        events=compile_events(topic),
+        terms=SurfaceIndex(list(topic.terms)),
+        term_of={fold(t): t for t in topic.terms},
     )
     if len(_compiled) > 16:
         _compiled.clear()
@@ -68,58 +71,82 @@ def compile_topic(topic: TopicConfig) -> CompiledTopic:
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and len(s.strip()) > 3]
+    return [s.text.strip() for s in split_sentences(text)]
 
 
 def _saturate(value: float, scale: float) -> float:
     return 1.0 - math.exp(-value / scale)
 
 
+def _by_sentence(starts: list[int], mentions: list[Mention], length: int) -> list[list[Mention]]:
+    out: list[list[Mention]] = [[] for _ in starts]
+    bounds = [*starts[1:], length + 1]
+    i = 0
+    for m in mentions:
+        while i < len(starts) and m.start >= bounds[i]:
+            i += 1
+        if i < len(starts) and m.start >= starts[i]:
+            out[i].append(m)
+    return out
+
+
 def enrich(article: Article, topic: TopicConfig) -> Enrichment:
     compiled = compile_topic(topic)
-    title = article.title or ""
-    counts: dict[str, int] = {}
-    for name, regex in compiled.actors.items():
-        counts[name] = len(regex.findall(article.text)) + TITLE_WEIGHT * len(regex.findall(title))
+    text, title = article.text, article.title or ""
+    mentions = find_mentions(text, compiled.lexicon)
+    title_mentions = find_mentions(title, compiled.lexicon) if title else []
+    sents = split_sentences(text)
+    per_sentence = _by_sentence([s.start for s in sents], mentions, len(text))
+    found = extract(sents, per_sentence, topic, compiled.events, article.published_at)
+    reported = [f for f in found if not f.event.background]
 
-    best_pair, best_score = None, 0.0
+    counts: dict[str, int] = dict.fromkeys(topic.actors, 0)
+    for m in mentions:
+        for actor in m.actors:
+            counts[actor] += 1
+    title_actors = {a for m in title_mentions for a in m.actors}
+    for actor in title_actors:
+        counts[actor] += TITLE_WEIGHT
+    sentence_actors = [{a for m in ms for a in m.actors} for ms in per_sentence]
+
+    best_score, best_reason = 0.0, "no pair of the subject's actors is named"
     for pair in topic.pairs:
         a, b = pair.actors
-        score = pair.weight * _saturate(min(counts[a], counts[b]), PAIR_SCALE)
+        if any(counts[r] < REQUIRED_MENTIONS for r in pair.requires):
+            continue
+        in_body = sum(1 for acts in sentence_actors if a in acts and b in acts)
+        together = in_body + TITLE_WEIGHT * (a in title_actors and b in title_actors)
+        pair_set = frozenset(pair.actors)
+        event_types = sorted({f.event.type for f in reported if f.pair == pair_set})
+        density = DENSITY_WEIGHT * in_body / max(1, len(sents))
+        strength = together + 0.25 * min(counts[a], counts[b]) + len(event_types) + density
+        score = pair.weight * _saturate(strength, CO_SCALE)
         if score > best_score:
-            best_pair, best_score = pair, score
+            la, lb = (topic.actors[x].label or x for x in pair.actors)
+            best_score = score
+            best_reason = f"{la} and {lb} named together in {together} sentence(s)" + (
+                f", reporting {', '.join(event_types)}" if event_types else ""
+            )
 
-    found: dict[str, int] = {}
-    weighted = 0.0
-    for term, weight, regex in compiled.terms:
-        n = len(regex.findall(article.text)) + TITLE_WEIGHT * len(regex.findall(title))
-        if n:
-            found[term] = n
-            weighted += weight * n
-    relevance = round(best_score * (0.6 + 0.4 * _saturate(weighted, TERM_SCALE)), 3)
+    terms: dict[str, int] = {}
+    for source, factor in ((text, 1), (title, TITLE_WEIGHT)):
+        for _start, _end, surface in compiled.terms.find(source):
+            term = compiled.term_of[surface]
+            terms[term] = terms.get(term, 0) + factor
+    weighted = sum(topic.terms[t] * n for t, n in terms.items())
+    relevance = round(best_score * (0.7 + 0.3 * _saturate(weighted, TERM_SCALE)), 3)
     on_topic = relevance >= topic.on_topic_threshold
-
-    mentioned = ", ".join(
-        f"{topic.actors[name].label or name} ×{n}"
-        for name, n in sorted(counts.items(), key=lambda kv: -kv[1])
-        if n
-    )
-    top_terms = ", ".join(sorted(found, key=lambda t: -found[t])[:5])
-    pair_label = (
-        " and ".join(topic.actors[a].label or a for a in best_pair.actors) if best_pair else "no pair"
-    )
-    reason = (
-        f"{'on' if on_topic else 'off'} topic ({relevance:.2f} vs {topic.on_topic_threshold:.2f}): "
-        f"strongest pair {pair_label}; mentions {mentioned or 'none'}; terms {top_terms or 'none'}"
-    )
-
-    events: list[Event] = []
-    if any(counts.values()):
-        for etype, (confidence, patterns) in compiled.events.items():
-            for sentence in sentences(article.text):
-                if any(p.search(sentence) for p in patterns):
-                    events.append(Event(type=etype, evidence=sentence[:500], confidence=confidence))
-                    break
+    verdict = "on topic" if on_topic else "off topic"
+    sign = ">=" if on_topic else "<"
+    reason = f"{verdict} ({relevance:.2f} {sign} {topic.on_topic_threshold:.2f}): {best_reason}"
+    events = tuple(f.event for f in reported)
     return Enrichment(
-        relevance=relevance, on_topic=on_topic, relevance_reason=reason, events=tuple(events), terms=found
+        relevance=relevance,
+        on_topic=on_topic,
+        relevance_reason=reason,
+        events=events,
+        mentions=tuple(f.event for f in found if f.event.background),
+        entities=collect(title_mentions + mentions),
+        case_ids=case_ids(events),
+        terms=terms,
     )

@@ -212,7 +212,8 @@ class Record(Frozen):
     relevance: float = 0.0
     on_topic: bool = False
     relevance_reason: str = ""
-    events: tuple[Event, ...] = ()
+    events: tuple[Event, ...] = Field(default=(), description="events the article reports as news")
+    mentions: tuple[Event, ...] = Field(default=(), description="earlier events it recalls as background")
     entities: tuple[Entity, ...] = ()
     case_ids: tuple[str, ...] = ()
     field_sources: dict[str, str] = Field(default_factory=dict)

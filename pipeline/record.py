@@ -37,5 +37,8 @@ def build_record(
         on_topic=enrichment.on_topic,
         relevance_reason=enrichment.relevance_reason,
         events=() if copy else enrichment.events,
+        mentions=() if copy else enrichment.mentions,
+        entities=() if copy else enrichment.entities,
+        case_ids=() if copy else enrichment.case_ids,
         field_sources=article.field_sources,
     )

@@ -11,10 +11,12 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from pipeline.entities import slug
 from pipeline.errors import ConfigError
 from pipeline.models import Record
-from workers import cli_feeds
+from workers import cli_cases, cli_feeds
 from workers.app import App
+from workers.cases import case_record_ids, get_case
 from workers.cli_common import command_settings, err, out, print_json, wait_for_signal
 
 app = typer.Typer(
@@ -106,8 +108,15 @@ def show(
     with App.open(command_settings()) as nw:
         record = nw.store.get(id)
         if record is None:
-            err.print(f"no record {id}")
-            raise typer.Exit(1)
+            case_found = get_case(nw, id)
+            if case_found is None:
+                err.print(f"no record or case {id}")
+                raise typer.Exit(1)
+            if as_json:
+                print_json(cli_cases.case_json(case_found))
+            else:
+                cli_cases.print_case(case_found)
+            return
         data = record_json(record, nw)
         data["history"] = [
             {"revision": h.revision, "stored_at": h.stored_at.isoformat(), "title": h.title}
@@ -145,11 +154,14 @@ def search(
     story: Annotated[
         str | None, typer.Option(help="only the records (copies included) of this story")
     ] = None,
+    entity: Annotated[str | None, typer.Option(help="only records naming this person, place or body")] = None,
+    case: Annotated[str | None, typer.Option(help="only the records reporting this detention case")] = None,
     limit: Annotated[int, typer.Option(min=1)] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON record a line")] = False,
 ) -> None:
     """Records, newest first."""
     with App.open(command_settings()) as nw:
+        case_ids = case_record_ids(nw, case) if case else None
         found = list(
             nw.store.search(
                 text=text,
@@ -158,6 +170,8 @@ def search(
                 on_topic=on_topic,
                 event=event,
                 story=story,
+                entity=slug(entity) if entity else None,
+                case_ids=case_ids,
                 limit=limit,
             )
         )
@@ -268,6 +282,7 @@ def demo(
 
 
 cli_feeds.register(app)
+cli_cases.register(app)
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from pipeline.record import build_record
 from pipeline.stories import story_keys
 from workers.alerting import raise_alerts
 from workers.app import App
+from workers.cases import update_cases
 from workers.store import Saved
 
 log = structlog.get_logger(__name__)
@@ -34,6 +35,9 @@ def process_article(app: App, article: Article, *, alerts: bool) -> Saved:
         article.text, article.title, app.config.topic, outlet=f"{article.source} {article.site_name or ''}"
     )
     saved = app.store.save(article, fps, build, keys)
+    steps = update_cases(app, saved.record)  # new status steps of detention cases, once each
+    if steps:
+        log.info("case_steps", steps=[(s.case_id, s.status, s.date) for s in steps])
     if alerts:
         saved = replace(saved, alerts=tuple(raise_alerts(app, saved.record)))
     log.info(

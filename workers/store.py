@@ -234,6 +234,8 @@ class RedisStore:
             pipe.ltrim(k.history(record.id), 0, HISTORY_KEEP - 1)
             for event in previous.events:
                 pipe.zrem(k.idx("event", event.type), record.id)
+            for entity in previous.entities:
+                pipe.zrem(k.idx("entity", entity.id), record.id)
         score = record.sort_time.timestamp()
         pipe.zadd(k.idx("time"), {record.id: score})
         pipe.zadd(k.idx("source", record.source), {record.id: score})
@@ -243,6 +245,8 @@ class RedisStore:
             pipe.zrem(k.idx("ontopic"), record.id)
         for event in record.events:
             pipe.zadd(k.idx("event", event.type), {record.id: score})
+        for entity in record.entities:
+            pipe.zadd(k.idx("entity", entity.id), {record.id: score})
         pipe.xadd(
             k("stream", "records"),
             {"id": record.id, "status": status, "revision": record.revision},
@@ -299,6 +303,8 @@ class RedisStore:
         self,
         *,
         story: str | None = None,
+        entity: str | None = None,
+        case_ids: list[str] | None = None,
         text: str | None = None,
         source: str | None = None,
         since: datetime | None = None,
@@ -309,6 +315,8 @@ class RedisStore:
         """Newest first, from the narrowest index that applies; text is a case-insensitive substring."""
         if story:
             index = self.k("story", story, "members")
+        elif entity:
+            index = self.k.idx("entity", entity)
         elif event:
             index = self.k.idx("event", event)
         elif source:
@@ -333,6 +341,12 @@ class RedisStore:
                 if source and rec.source != source:
                     continue
                 if on_topic and not rec.on_topic:
+                    continue
+                if event and not any(e.type == event for e in rec.events):
+                    continue
+                if entity and not any(e.id == entity for e in rec.entities):
+                    continue
+                if case_ids is not None and rec.id not in case_ids:
                     continue
                 if needle and needle not in f"{rec.title or ''}\n{rec.text}".casefold():
                     continue

@@ -56,7 +56,8 @@ def test_a_name_many_stories_share_counts_for_less() -> None:
 
 def test_sentence_openers_are_not_names() -> None:
     got = story_keys(
-        "Asked about it, officials declined. Because of rain the port closed. Baek stayed in Lefortovo.",
+        "Asked about it, officials declined. Because of rain the port closed. Baek stayed in Lefortovo, "
+        "lawyers for Baek said.",
         None,
         TOPIC,
     )

@@ -1,0 +1,215 @@
+"""Detention events -> case reports -> one case per person, with a status timeline. Pure.
+
+An article's detention, release and consular events that name the same detainee
+make one ``CaseReport``: who (a known person's id, a name, a surname with a
+nationality, or only a nationality), where, on what charge, and the steps it
+reports (detained, charged, custody extended, sentenced, appeal decided,
+released, exchanged), each with the date the sentence gives.
+
+``match`` decides which stored case a report belongs to: the same person id
+first; then a surname or anonymous report ("a South Korean pastor detained in
+Vladivostok") joins the one case of that nationality that agrees on surname, or
+on place or charge. ``merge`` folds a report into a case and returns the steps
+that are new: what an alert fires on. Two reports of one step (a custody
+extension reported by three outlets, with or without its date) are one step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from pipeline.models import Case, CaseStep, Event
+
+STATUS_ORDER = (
+    "detained",
+    "charged",
+    "custody_extended",
+    "sentenced",
+    "appeal_decided",
+    "released",
+    "exchanged",
+)
+REPEATABLE = frozenset({"custody_extended", "appeal_decided"})
+SAME_STEP_DAYS = 10  # two reports of one repeatable step within this many days are one step
+
+
+@dataclass
+class CaseReport:
+    key: str
+    case_id: str | None
+    person: str | None
+    nationality: str | None
+    place: str | None = None
+    charge: str | None = None
+    surname: str | None = None
+    steps: list[tuple[str, str | None, str]] = field(default_factory=list)  # (status, date, evidence)
+
+
+def _case_id(key: str) -> str | None:
+    kind, _, rest = key.partition(":")
+    if kind == "id":
+        return rest
+    if kind in ("name", "surname"):
+        name, _, nationality = rest.partition(":")
+        return "-".join(p for p in (nationality.casefold().replace(" ", "-"), name) if p)
+    return None  # only a nationality: a case to find, not to open
+
+
+def reports(events: tuple[Event, ...] | list[Event]) -> list[CaseReport]:
+    """One report per detainee named by the reported (not background) case events."""
+    by_key: dict[str, CaseReport] = {}
+    for ev in events:
+        if ev.background or not ev.person_key:
+            continue
+        rep = by_key.get(ev.person_key)
+        if rep is None:
+            kind = ev.person_key.split(":", 1)[0]
+            rep = by_key[ev.person_key] = CaseReport(
+                key=ev.person_key,
+                case_id=_case_id(ev.person_key),
+                person=ev.target,
+                nationality=ev.nationality,
+                surname=ev.person_key.split(":")[1] if kind == "surname" else None,
+            )
+        rep.place = rep.place or ev.place
+        rep.charge = rep.charge or ev.charge
+        if ev.status:
+            rep.steps.append((ev.status, ev.date, ev.evidence))
+    # "a South Korean" in an article that names one South Korean detainee is that detainee
+    for key, rep in list(by_key.items()):
+        if not key.startswith("anon:"):
+            continue
+        named = [r for r in by_key.values() if r is not rep and r.nationality == rep.nationality]
+        if len(named) == 1:
+            named[0].steps.extend(rep.steps)
+            named[0].place = named[0].place or rep.place
+            named[0].charge = named[0].charge or rep.charge
+            del by_key[key]
+    return list(by_key.values())
+
+
+def case_ids(events: tuple[Event, ...] | list[Event]) -> tuple[str, ...]:
+    """The cases an article names by person (before the ledger joins anonymous reports)."""
+    return tuple(sorted({r.case_id for r in reports(events) if r.case_id}))
+
+
+def _surname_key(case: Case) -> str:
+    from pipeline.entities import skeleton
+
+    words = case.person.replace("-", " ").split()
+    return skeleton(words[0]) if words else ""
+
+
+def match(report: CaseReport, cases: list[Case]) -> str | None:
+    """The stored case this report is about, or None for a new one."""
+    if report.case_id and any(c.id == report.case_id for c in cases):
+        return report.case_id
+    if report.key.startswith(("id:", "name:")):
+        return None
+    same_nat = [c for c in cases if c.nationality == report.nationality]
+    if report.surname:
+        named = [c for c in same_nat if _surname_key(c) == report.surname]
+        return named[0].id if len(named) == 1 else None
+    agreeing = [
+        c
+        for c in same_nat
+        if (report.place and report.place in (c.place, *c.variants))
+        or (report.charge and report.charge == c.charge)
+    ]
+    return agreeing[0].id if len(agreeing) == 1 else None
+
+
+def _days(a: str | None, b: str | None) -> int | None:
+    if not a or not b or len(a) < 10 or len(b) < 10:
+        return None
+    return abs((date.fromisoformat(a[:10]) - date.fromisoformat(b[:10])).days)
+
+
+def _same_step(step: CaseStep, status: str, when: str | None) -> bool:
+    if step.status != status:
+        return False
+    if status not in REPEATABLE:
+        return True
+    gap = _days(step.date, when)
+    return gap is None or gap <= SAME_STEP_DAYS
+
+
+def merge(
+    case: Case | None, report: CaseReport, case_id: str, record_id: str, published: datetime | None
+) -> tuple[Case, list[CaseStep]]:
+    """The case with this report folded in, and the steps that are new."""
+    now = published
+    if case is None:
+        case = Case(
+            id=case_id,
+            person=report.person or case_id,
+            nationality=report.nationality,
+            first_seen=now,
+        )
+    steps = list(case.steps)
+    new: list[CaseStep] = []
+    fallback = published.date().isoformat() if published else None
+    for status, when, evidence in report.steps:
+        at = next((i for i, s in enumerate(steps) if _same_step(s, status, when or fallback)), None)
+        if at is None:
+            step = CaseStep(
+                case_id=case_id,
+                status=status,
+                date=when or fallback,
+                evidence=evidence,
+                record_ids=(record_id,),
+            )
+            steps.append(step)
+            new.append(step)
+        else:
+            old = steps[at]
+            steps[at] = old.model_copy(
+                update={
+                    "record_ids": tuple(dict.fromkeys((*old.record_ids, record_id))),
+                    "date": _better_date(old.date, when, status),
+                }
+            )
+    steps.sort(
+        key=lambda s: (s.date or "9999", STATUS_ORDER.index(s.status) if s.status in STATUS_ORDER else 99)
+    )
+    variants = case.variants
+    if report.person and report.person != case.person and report.person not in variants:
+        variants = (*variants, report.person)
+    known_person = report.key.startswith(("id:", "name:")) and report.person
+    updated = case.model_copy(
+        update={
+            "person": report.person
+            if (known_person and case.person.startswith(("a ", "South", "Russia")))
+            else case.person,
+            "variants": variants,
+            "place": case.place or report.place,
+            "charge": case.charge or report.charge,
+            "nationality": case.nationality or report.nationality,
+            "status": _status(steps, case.status),
+            "steps": tuple(steps),
+            "record_ids": case.record_ids if record_id in case.record_ids else (*case.record_ids, record_id),
+            "updated_at": now or case.updated_at,
+        }
+    )
+    return updated, new
+
+
+def _better_date(old: str | None, new: str | None, status: str) -> str | None:
+    """A detention began at the earliest date any report gives; other steps keep the most precise."""
+    if not new:
+        return old
+    if not old:
+        return new
+    if status not in REPEATABLE and new[:7] < old[:7]:
+        return new
+    return new if len(new) > len(old) and new.startswith(old) else old
+
+
+def _rank(status: str) -> int:
+    return STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)
+
+
+def _status(steps: list[CaseStep], default: str) -> str:
+    ranked = [s.status for s in steps if s.status in STATUS_ORDER]
+    return max(ranked, key=STATUS_ORDER.index) if ranked else default

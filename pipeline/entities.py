@@ -1,0 +1,257 @@
+"""Text -> named entities: people, organizations, places and countries, each under one canonical name.
+
+Pure. Everything known by name comes from ``topic.toml``: the actors' own names and
+their nationals' ("South Korean", "한국인"), and ``[[entities]]`` with their aliases in
+every script. One compiled alternation finds them all in one pass; where two
+candidates overlap the longer wins ("Russian Foreign Ministry" over "Russian").
+
+People not in the topic are found by a few patterns ("a national surnamed Jung",
+"pastor Kim Min-su", Korean-style "Kim Hong-kyun"). A name that the topic does not
+know but that romanizes like a known one (a wire's "Paek Won-sun" for Baek
+Won-soon) links to the known entity through ``skeleton``; a bare surname links to
+the known person with that surname.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from config.topic import TopicConfig
+from pipeline.models import Entity, EntityType
+
+_LATIN = re.compile(r"^[\x00-\u024f]+$")
+
+
+def term_regex_part(term: str) -> str:
+    """Whole words for Latin-script terms; a prefix for others (Korean particles, Russian endings)."""
+    body = re.escape(term).replace(r"\ ", r"\s+")
+    return rf"(?<!\w){body}(?!\w)" if _LATIN.match(term) else rf"(?<!\w){body}"
+
+
+def fold(text: str) -> str:
+    return " ".join(text.casefold().replace("’", "'").split())
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^\w]+", "-", text.casefold()).strip("-")
+
+
+_ROMAN_PAIRS = (
+    ("ae", "e"), ("ai", "e"), ("eo", "o"), ("oo", "u"), ("ou", "u"), ("wo", "o"), ("ee", "i"),
+    ("yu", "u"), ("ch", "j"), ("sh", "s"), ("ph", "p"),
+)  # fmt: skip
+_ROMAN_CONSONANTS = str.maketrans("ptkr", "bdgl")
+
+
+def skeleton(name: str) -> str:
+    """A romanization-proof key: Baek Won-soon, Paek Won-sun and Paik Wonsoon share one."""
+    s = re.sub(r"[^a-z]", "", name.casefold())
+    for a, b in _ROMAN_PAIRS:
+        s = s.replace(a, b)
+    s = s.translate(_ROMAN_CONSONANTS)
+    return re.sub(r"(.)\1+", r"\1", s)
+
+
+@dataclass(frozen=True)
+class Known:
+    """An entity the topic knows, or an actor (country) of the subject."""
+
+    id: str
+    name: str
+    type: EntityType
+    actor: str | None
+    surname: str | None = None
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    text: str
+    entity: Known
+    nationality: bool = False  # "South Korean": a national of the actor, not the actor itself
+    surname_only: bool = False
+    also: tuple[Known, ...] = ()  # the other actors a joint word names ("북러": Russia too)
+
+    @property
+    def actors(self) -> set[str]:
+        return {e.actor for e in (self.entity, *self.also) if e.actor}
+
+
+_WORD = re.compile(r"\w+")
+PREFIX_KEY = 2
+
+
+class SurfaceIndex:
+    """Surfaces by their first word: Latin ones match whole words, others as prefixes (Korean
+    particles and Russian endings follow them). A dictionary lookup per word of the text is far
+    cheaper than one alternation of every surface (measured by benchmarks/events.py)."""
+
+    def __init__(self, surfaces: list[str]) -> None:
+        self.latin: dict[str, list[str]] = defaultdict(list)
+        self.prefixes: dict[str, list[str]] = defaultdict(list)
+        for surface in sorted({fold(x) for x in surfaces}, key=len, reverse=True):
+            first = _WORD.match(surface)
+            if first is None:
+                continue
+            if _LATIN.match(surface):
+                self.latin[first.group(0)].append(surface)
+            else:
+                self.prefixes[first.group(0)[:PREFIX_KEY]].append(surface)
+
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, folded surface) of every surface starting at a word start, the longest there."""
+        low = text.replace("’", "'").casefold()
+        if len(low) != len(text):  # a rare character whose case folding changes its length
+            low = text.replace("’", "'")
+        found = []
+        latin, prefixes = self.latin, self.prefixes
+        for word in _WORD.finditer(low):
+            start, token = word.start(), word.group(0)
+            for surface in latin.get(token, ()):
+                end = start + len(surface)
+                if low.startswith(surface, start) and not (
+                    end < len(low) and (low[end].isalnum() or low[end] == "_")
+                ):
+                    found.append((start, end, surface))
+                    break
+            if prefixes:
+                for surface in prefixes.get(token[:PREFIX_KEY], ()):
+                    if low.startswith(surface, start):
+                        found.append((start, start + len(surface), surface))
+                        break
+        return found
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    index: SurfaceIndex
+    table: dict[str, tuple[Known, bool]]  # folded surface -> (entity, is a nationality word)
+    joint: dict[str, tuple[Known, ...]]
+    by_skeleton: dict[str, Known]
+    by_surname: dict[str, Known]
+    roles: re.Pattern[str] | None
+
+
+def build_lexicon(topic: TopicConfig) -> Lexicon:
+    table: dict[str, tuple[Known, bool]] = {}
+    countries = {
+        key: Known(id=key, name=actor.label or key, type="country", actor=key)
+        for key, actor in topic.actors.items()
+    }
+    for key, actor in topic.actors.items():
+        for term in actor.terms:
+            table.setdefault(fold(term), (countries[key], False))
+        for term in actor.nationality:
+            table[fold(term)] = (countries[key], True)
+    by_skeleton: dict[str, Known] = {}
+    by_surname: dict[str, Known] = {}
+    for ent in topic.entities:
+        known = Known(id=slug(ent.name), name=ent.name, type=ent.type, actor=ent.actor, surname=ent.surname)
+        for alias in (ent.name, *ent.aliases):
+            table[fold(alias)] = (known, False)  # a named entity outranks an actor term of the same text
+            if ent.type == "person" and _LATIN.match(alias) and " " in alias.strip():
+                by_skeleton[skeleton(alias)] = known
+        if ent.surname:
+            by_surname[skeleton(ent.surname)] = known
+            table.setdefault(fold(ent.surname), (known, False))
+    joint: dict[str, tuple[Known, ...]] = {}
+    for surface, actors in topic.joint.items():
+        joint[fold(surface)] = tuple(countries[a] for a in actors)
+        table[fold(surface)] = (countries[actors[0]], False)
+    roles = (
+        re.compile(r"\b(?:" + "|".join(re.escape(r) for r in topic.cases.roles) + r")\b", re.IGNORECASE)
+        if topic.cases.roles
+        else None
+    )
+    return Lexicon(
+        index=SurfaceIndex(list(table)),
+        table=table,
+        joint=joint,
+        by_skeleton=by_skeleton,
+        by_surname=by_surname,
+        roles=roles,
+    )
+
+
+_NAME = r"[A-Z][a-z]+(?:[ -][A-Z]?[a-z]+){1,2}"
+_UNKNOWN_PERSON = [
+    # "a South Korean national surnamed Jung", "по фамилии Ким"
+    (re.compile(r"\b(?:surnamed|family name)\s+([A-Z][a-z]+)"), True),
+    (re.compile(r"по фамилии\s+([А-ЯЁ][а-яё]+)"), True),
+    # Korean-style given names: "Kim Hong-kyun", "Park Min-hee"
+    (re.compile(r"\b([A-Z][a-z]{1,4} [A-Z][a-z]+-[a-z]+)\b"), False),
+]
+_TITLE_PERSON = re.compile(rf"\b(?:Mr|Mrs|Ms|Dr)\.?\s+({_NAME}|[A-Z][a-z]+)")
+
+
+def _unknown(text: str, lex: Lexicon) -> list[tuple[int, int, str, bool]]:
+    found = []
+    for regex, surname_only in _UNKNOWN_PERSON:
+        for m in regex.finditer(text):
+            found.append((m.start(1), m.end(1), m.group(1), surname_only))
+    for m in _TITLE_PERSON.finditer(text):
+        found.append((m.start(1), m.end(1), m.group(1), " " not in m.group(1)))
+    if lex.roles is not None:
+        for m in lex.roles.finditer(text):
+            after = re.match(rf"\s+({_NAME})", text[m.end() :])
+            if after:
+                start = m.end() + after.start(1)
+                found.append((start, start + len(after.group(1)), after.group(1), False))
+    return found
+
+
+def _person(name: str, surname_only: bool, lex: Lexicon) -> Known:
+    key = skeleton(name)
+    if surname_only and key in lex.by_surname:
+        return lex.by_surname[key]
+    if not surname_only and key in lex.by_skeleton:
+        return lex.by_skeleton[key]
+    return Known(id=slug(name), name=name, type="person", actor=None, surname=name if surname_only else None)
+
+
+def find_mentions(text: str, lex: Lexicon) -> list[Mention]:
+    """Every entity mention in ``text``, in order, without overlaps (the longest candidate wins)."""
+    candidates: list[Mention] = []
+    for start, end, surface in lex.index.find(text):
+        hit = lex.table[surface]
+        also = lex.joint.get(surface, ())[1:]
+        candidates.append(Mention(start, end, text[start:end], hit[0], nationality=hit[1], also=also))
+    for start, end, name, surname_only in _unknown(text, lex):
+        ent = _person(name, surname_only, lex)
+        candidates.append(Mention(start, end, name, ent, surname_only=surname_only))
+    candidates.sort(key=lambda c: (c.start, -(c.end - c.start)))
+    kept: list[Mention] = []
+    for cand in candidates:
+        if kept and cand.start < kept[-1].end:
+            if cand.end - cand.start > kept[-1].end - kept[-1].start:
+                kept[-1] = cand
+            continue
+        kept.append(cand)
+    return kept
+
+
+def collect(mentions: list[Mention]) -> tuple[Entity, ...]:
+    """Mentions -> entities, most mentioned first."""
+    variants: dict[str, list[str]] = defaultdict(list)
+    counts: dict[str, int] = defaultdict(int)
+    first: dict[str, Known] = {}
+    for m in mentions:
+        for ent in (m.entity, *m.also):
+            first.setdefault(ent.id, ent)
+            counts[ent.id] += 1
+            if m.text not in variants[ent.id]:
+                variants[ent.id].append(m.text)
+    return tuple(
+        Entity(
+            id=e.id,
+            type=e.type,
+            name=e.name,
+            variants=tuple(variants[e.id]),
+            mentions=counts[e.id],
+            actor=e.actor,
+        )
+        for e in sorted(first.values(), key=lambda e: (-counts[e.id], e.name))
+    )

@@ -1,0 +1,454 @@
+"""Sentences -> events: who did what to whom, where and when, with the sentence that says so.
+
+Pure. An event is found in one sentence: a trigger pattern of its type
+(``[events.TYPE]`` in topic.toml) that no hedge undoes ("could impose sanctions",
+"denied detaining"), in a sentence that, with at most the sentence before it in the
+same paragraph (for "He was arrested ..."), names both actors of a subject pair
+(``parties = "pair"``) or one (``"actor"``). Its actor, target, place and date come
+from that window only, never from elsewhere in the article: the weakness of
+dictionary coders that GDELT's users report is exactly events stitched from
+unrelated sentences.
+
+A sentence that recalls the past (a cue from ``background`` in topic.toml, such as
+"such as" or "last year", or a year before the publication year with no sign of
+recency) gives a *mention* (``background=True``), not a reported event.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from config.topic import TopicConfig
+from pipeline.entities import Mention, skeleton, slug
+from pipeline.models import Event
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。])[\"'”’»)]*\s+(?=[\"'“‘«(]?[A-ZА-ЯЁ\d\uac00-\ud7a3])")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    start: int
+    paragraph: int
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    out: list[Sentence] = []
+    offset = 0
+    for n, para in enumerate(text.split("\n")):
+        pos = 0
+        for piece in _SENTENCE_END.split(para):
+            at = para.find(piece, pos)
+            pos = at + len(piece)
+            if len(piece.strip()) > 3:
+                out.append(Sentence(piece, offset + at, n))
+        offset += len(para) + 1
+    return out
+
+
+# --- dates ------------------------------------------------------------------------------------------------
+
+_MONTHS = {
+    **{m: i + 1 for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())},
+    **{m: i + 1 for i, m in enumerate("янв фев мар апр мая июн июл авг сен окт ноя дек".split())},
+}
+_EN_MONTH = (
+    r"(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?"
+    r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_RU_MONTH = (
+    r"(январ\w*|феврал\w*|март\w*|апрел\w*|ма[яй]\w*|июн\w*|июл\w*|август\w*|сентябр\w*"
+    r"|октябр\w*|ноябр\w*|декабр\w*)"
+)
+_DATES = [
+    (re.compile(rf"\b{_EN_MONTH} (\d{{1,2}})(?:st|nd|rd|th)?\b(?:,? (\d{{4}}))?"), "md"),
+    (re.compile(rf"\b(\d{{1,2}}) {_EN_MONTH}(?: (\d{{4}}))?"), "dm"),
+    (re.compile(rf"\b(\d{{1,2}}) {_RU_MONTH}(?: (\d{{4}}))?", re.IGNORECASE), "dm"),
+    (re.compile(r"(\d{1,2})월 ?(\d{1,2})일"), "kmd"),
+    (re.compile(r"(?<![\d월])(\d{1,2})일"), "kd"),
+    (re.compile(rf"\b(?:in|since|early|late|mid-?) {_EN_MONTH}(?: (\d{{4}}))?"), "m"),
+    (re.compile(r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"), "wd"),
+]
+_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_UNTIL = re.compile(r"(until|till|through|to|до|까지)\s*$", re.IGNORECASE)
+_UNTIL_AFTER = re.compile(r"\s*(까지|이내)")
+_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+_RECENT = re.compile(
+    r"\b(today|yesterday|this (week|month|year)"
+    r"|on (Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))\b"
+    r"|(сегодня|вчера|на этой неделе)|(오늘|어제|이번 주)",
+    re.IGNORECASE,
+)
+
+
+def _month(token: str) -> int:
+    return _MONTHS.get(token.casefold()[:3], 0)
+
+
+def event_date(sentence: str, published: date | None) -> str | None:
+    """The date a sentence gives for what it reports (not a deadline: "until June 15" is skipped)."""
+    for regex, kind in _DATES:
+        for m in regex.finditer(sentence):
+            if _UNTIL.search(sentence[: m.start()][-8:]) or _UNTIL_AFTER.match(sentence[m.end() :]):
+                continue
+            resolved = _resolve(m, kind, published)
+            if resolved:
+                return resolved
+    return None
+
+
+def _resolve(m: re.Match[str], kind: str, published: date | None) -> str | None:
+    year_default = published.year if published else None
+    if kind == "wd":
+        if published is None:
+            return None
+        back = (published.weekday() - _WEEKDAYS.index(m.group(1).lower())) % 7
+        return (published - timedelta(days=back)).isoformat()
+    if kind == "m":
+        month, year = _month(m.group(1)), m.group(2)
+        y = int(year) if year else _year_for(month, 1, published)
+        return f"{y:04d}-{month:02d}" if y and month else None
+    if kind == "md":
+        month, day, year = _month(m.group(1)), int(m.group(2)), m.group(3)
+    elif kind == "dm":
+        day, month, year = int(m.group(1)), _month(m.group(2)), m.group(3)
+    elif kind == "kmd":
+        month, day, year = int(m.group(1)), int(m.group(2)), None
+    else:  # "13일": a day of the publication's month
+        if published is None:
+            return None
+        month, day, year = published.month, int(m.group(1)), None
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    y = int(year) if year else _year_for(month, day, published)
+    if y is None and year_default is None:
+        return None
+    try:
+        return date(y or 0, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def _year_for(month: int, day: int, published: date | None) -> int | None:
+    """A date without a year is the latest one not well after publication (a report looks back)."""
+    if published is None:
+        return None
+    try:
+        candidate = date(published.year, month, min(day, 28))
+    except ValueError:
+        return published.year
+    return published.year - 1 if candidate > published + timedelta(days=180) else published.year
+
+
+# --- the extractor ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompiledEvents:
+    triggers: dict[str, list[re.Pattern[str]]]
+    requires: dict[str, list[re.Pattern[str]]]
+    background: list[re.Pattern[str]]
+    hedges: list[re.Pattern[str]]
+    statuses: list[tuple[str, list[re.Pattern[str]]]]
+    charges: list[tuple[str, list[re.Pattern[str]]]]
+    pairs: list[frozenset[str]]
+
+
+def compile_events(topic: TopicConfig) -> CompiledEvents:
+    def c(patterns: list[str]) -> list[re.Pattern[str]]:
+        return [re.compile(p, re.IGNORECASE) for p in patterns]
+
+    return CompiledEvents(
+        triggers={t: c(r.patterns) for t, r in topic.events.items()},
+        requires={t: c(r.requires) for t, r in topic.events.items()},
+        background=c(topic.background),
+        hedges=c(topic.hedges),
+        statuses=[(s, c(p)) for s, p in topic.cases.statuses.items()],
+        charges=[(s, c(p)) for s, p in topic.cases.charges.items()],
+        pairs=[frozenset(p.actors) for p in topic.pairs],
+    )
+
+
+@dataclass(frozen=True)
+class Found:
+    event: Event
+    pair: frozenset[str] | None  # the subject pair the event connects
+
+
+_DATELINE = re.compile(r"^\s*[A-ZА-ЯЁ][A-ZА-ЯЁ .-]{2,30},\s[^—–]{0,30}[—–-]\s")
+_HAS_PRONOUN = re.compile(r"\b(he|him|his|she|her)\b|(?<!\w)(его|ему|него|она|её|ее)(?!\w)", re.IGNORECASE)
+# a nationality word before one of these names a group acting, not a detainee ("Russian officers")
+_GROUPS = re.compile(
+    r"^[\s-]*(security |border |state )?"
+    r"(defectors?|workers?|officials?|authorities|troops|soldiers|diplomats?|"
+    r"media|side|government|police|officers?|guards?|investigators?|courts?|prosecutors?|embassy|consulate)\b",
+    re.IGNORECASE,
+)
+_PLACE_PREP = re.compile(r"\b(in|at|near|в|во)\s+(the\s+)?(\w+\s+of\s+)?$", re.IGNORECASE)
+_PRONOUN = re.compile(
+    r"^\s*(?:He|She|The (?:pastor|missionary|man|woman|detainee|suspect|citizen|national))\b|^\s*(?:Он|Она)\b"
+)
+_PASSIVE = re.compile(r"\b(?:was|were|been|being|is|are)\s+(?:\w+\s+)?$", re.IGNORECASE)
+_GENERIC_PLACE = re.compile(r"\b(?:in|at|near)\s+(?:the\s+)?([A-Z][a-z]{3,}(?:[ -][A-Z][a-z]+)?)")
+_NOT_PLACES = frozenset(_WEEKDAYS) | {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "russian", "korean", "the",
+}  # fmt: skip
+
+
+def _actors(mentions: list[Mention]) -> set[str]:
+    return {a for m in mentions for a in m.actors}
+
+
+def _first(patterns: list[tuple[str, list[re.Pattern[str]]]], text: str) -> str | None:
+    for name, regexes in patterns:
+        if any(r.search(text) for r in regexes):
+            return name
+    return None
+
+
+def _label(m: Mention, labels: dict[str, str]) -> str:
+    """How an actor or target is named: a person or body by name, a place or country by its country."""
+    if m.nationality:
+        return labels.get(m.entity.actor or "", m.entity.name)
+    if m.entity.type in ("place", "country") and m.entity.actor:
+        return labels.get(m.entity.actor, m.entity.name)
+    return m.entity.name
+
+
+def is_background(sentence: str, ce: CompiledEvents, published: date | None, when: str | None) -> bool:
+    if any(r.search(sentence) for r in ce.background):
+        return True
+    if published is None or _RECENT.search(sentence):
+        return False
+    if when and len(when) >= 7:
+        y, mth = int(when[:4]), int(when[5:7])
+        return (published.year - y) * 12 + (published.month - mth) > 6
+    years = [int(y) for y in _YEAR.findall(sentence)]
+    return bool(years) and max(years) < published.year
+
+
+def extract(
+    sentences: list[Sentence],
+    mentions_of: list[list[Mention]],
+    topic: TopicConfig,
+    ce: CompiledEvents,
+    published: datetime | None,
+) -> list[Found]:
+    """Events in the sentences; ``mentions_of[i]`` are the entity mentions of sentence i."""
+    pub = published.date() if published else None
+    labels = {k: a.label or k for k, a in topic.actors.items()}
+    case_types = set(topic.cases.events)
+    found: list[Found] = []
+    seen: set[tuple[str, str | None, str | None, str | None, str | None, bool]] = set()
+    last_detainee: tuple[int, Mention] | None = None
+    for i, sent in enumerate(sentences):
+        text = sent.text
+        dateline = _DATELINE.match(text) if i == 0 else None
+        skip = dateline.end() if dateline else 0
+        here = [m for m in mentions_of[i] if m.start - sent.start >= skip]
+        if dateline:
+            text = " " * skip + text[skip:]
+        before = mentions_of[i - 1] if i > 0 and sentences[i - 1].paragraph == sent.paragraph else []
+        window = _actors(here) | _actors(before)
+        if not window and last_detainee is None:
+            continue  # no party of the subject in sight: no event of it here
+        for etype, rule in topic.events.items():
+            trigger = _trigger(text, ce.triggers[etype], ce.hedges if rule.hedges else [])
+            if trigger is None:
+                continue
+            if ce.requires[etype] and not any(r.search(text) for r in ce.requires[etype]):
+                continue
+            when = event_date(text, pub)
+            background = is_background(text, ce, pub, when)
+            rel = [(m.start - sent.start, m) for m in here]
+            place = _place(text, trigger, rel)
+            scope = set(window)
+            who: Mention | None = None
+            if etype in case_types:
+                earlier = last_detainee[1] if last_detainee and i - last_detainee[0] <= 3 else None
+                event, who = _case_event(
+                    etype, text, trigger, rel, before, labels, ce, place, when, background, earlier
+                )
+                if who is not None:
+                    scope |= who.actors  # the detainee carried over from the sentences before
+            pair = next((p for p in ce.pairs if p <= scope), None)
+            if pair is None and etype == "consular_access" and scope:
+                # consular help for a detainee of the case the article reports: the case gives the pair
+                pair = next((f.pair for f in found if f.event.type == "detention" and f.pair), None)
+            if not scope or (rule.parties == "pair" and pair is None and not background):
+                continue  # a mention of the past needs only one of the subject's actors
+            if etype in case_types:
+                if who is not None and who.entity.type == "person":
+                    last_detainee = (i, who)
+                if (
+                    etype != "consular_access"
+                    and event.nationality is None
+                    and (not background or event.person_key is None)
+                ):
+                    # no detainee of the subject's nationalities: someone else's case
+                    continue
+            else:
+                actor, target = _actor_target(text, trigger, rel, labels)
+                event = Event(
+                    type=etype,
+                    evidence=text.strip()[:500],
+                    confidence=rule.confidence,
+                    actor=actor,
+                    target=target,
+                    place=place,
+                    date=when,
+                    background=background,
+                )
+            if event.place is None and etype in case_types:
+                generic = _GENERIC_PLACE.search(text)
+                if generic and generic.group(1).casefold() not in _NOT_PLACES:
+                    event = event.model_copy(update={"place": generic.group(1)})
+            key = (etype, event.target, event.status, event.date, event.place, background)
+            if key in seen:
+                continue
+            seen.add(key)
+            if background:
+                event = event.model_copy(update={"confidence": round(rule.confidence * 0.5, 2)})
+            else:
+                event = event.model_copy(update={"confidence": rule.confidence})
+            found.append(Found(event=event, pair=pair))
+    return found
+
+
+def _place(text: str, at: int, rel: list[tuple[int, Mention]]) -> str | None:
+    """A named place introduced by "in", "at", "near" ...; the one nearest the trigger."""
+    places = [
+        (abs(pos - at), m)
+        for pos, m in rel
+        if m.entity.type == "place" and not m.nationality and _PLACE_PREP.search(text[max(0, pos - 30) : pos])
+    ]
+    return min(places, key=lambda x: x[0])[1].entity.name if places else None
+
+
+def _trigger(text: str, triggers: list[re.Pattern[str]], hedges: list[re.Pattern[str]]) -> int | None:
+    """Where the first trigger that no hedge undoes starts, or None."""
+    best: int | None = None
+    for regex in triggers:
+        for m in regex.finditer(text):
+            head = text[max(0, m.start() - 80) : m.start()]
+            if any(h.search(head) for h in hedges):
+                continue
+            if best is None or m.start() < best:
+                best = m.start()
+            break
+    return best
+
+
+def _actor_target(
+    text: str, at: int, rel: list[tuple[int, Mention]], labels: dict[str, str]
+) -> tuple[str | None, str | None]:
+    """Who acts (named before the trigger) and on whom (after it, another party); swapped when passive."""
+    parties = [(pos, m) for pos, m in rel if m.entity.actor or m.entity.type == "country"]
+    before = [m for pos, m in parties if pos < at]
+    after = [m for pos, m in parties if pos >= at]
+    passive = bool(_PASSIVE.search(text[:at]))
+    if passive:
+        subject = before[0] if before else None
+        by = re.search(r"\bby\b", text[at:])
+        agent = next((m for pos, m in parties if by and pos >= at + by.start()), None)
+        if agent is not None:
+            return _label(agent, labels), _label(subject, labels) if subject else None
+        return None, _label(subject, labels) if subject else None
+    actor = before[0] if before else (after[0] if after else None)
+    rest = [m for m in (before[1:] + after) if actor is None or m.entity.actor != actor.entity.actor]
+    target = rest[0] if rest else None
+    return (_label(actor, labels) if actor else None), (_label(target, labels) if target else None)
+
+
+def _case_event(
+    etype: str,
+    text: str,
+    at: int,
+    rel: list[tuple[int, Mention]],
+    before: list[Mention],
+    labels: dict[str, str],
+    ce: CompiledEvents,
+    place: str | None,
+    when: str | None,
+    background: bool,
+    earlier: Mention | None,
+) -> tuple[Event, Mention | None]:
+    """A detention, release or consular event: the detainee, their nationality, who holds them."""
+    # the person named nearest the trigger ("Baek, who was arrested", not "Zakharova said")
+    people = sorted((abs(pos - at), pos, m) for pos, m in rel if m.entity.type == "person")
+    detainee = people[0][2] if people else None
+    if detainee is None and _PRONOUN.match(text):
+        detainee = next((m for m in before if m.entity.type == "person"), None)
+    if detainee is None and earlier is not None and (_PRONOUN.match(text) or _HAS_PRONOUN.search(text)):
+        detainee = earlier  # "the court extended his detention": the detainee of the sentences before
+    # the nationality word nearest the trigger on the detainee's side of it: after an active verb
+    # ("officers detained a South Korean"), before a passive one ("a South Korean was detained")
+    passive = bool(_PASSIVE.search(text[:at]))
+    nats = sorted(
+        ((pos >= at) == passive, abs(pos - at), pos, m)
+        for pos, m in rel
+        if m.nationality and not _GROUPS.match(text[pos + len(m.text) :])
+    )
+    nat_m = nats[0][3] if nats else None
+    if nat_m is None and detainee is None and _PRONOUN.match(text):
+        nat_m = next((m for m in before if m.nationality), None)
+    nationality = (detainee.entity.actor if detainee else None) or (nat_m.entity.actor if nat_m else None)
+    holders = [
+        m
+        for _, m in rel
+        if m.entity.actor
+        and m.entity.actor != nationality
+        and m.entity.type != "person"
+        and not m.nationality
+    ]
+    actor = _label(holders[0], labels) if holders else None
+    if detainee is not None:
+        target: str | None = detainee.entity.name
+        if detainee.surname_only and detainee.entity.actor is None:
+            nat = labels.get(nationality or "", "")
+            target = f"{nat} national surnamed {detainee.entity.name}".strip()
+    elif nat_m is not None:
+        target = f"a {_label(nat_m, labels)} national"
+    else:
+        target = None
+    status = None
+    if etype in ("detention", "release"):
+        status = _first(ce.statuses, text) if etype == "detention" else _release_status(text, ce)
+        if etype == "detention" and status in ("released", "exchanged"):
+            status = "detained"
+    charge = _first(ce.charges, text)
+    event = Event(
+        type=etype,
+        evidence=text.strip()[:500],
+        confidence=0.0,
+        actor=actor,
+        target=target,
+        place=place,
+        date=when,
+        status=status,
+        charge=charge,
+        nationality=labels.get(nationality) if nationality else None,
+        person_key=person_key(detainee, nationality),
+        background=background,
+    )
+    return event, detainee
+
+
+def _release_status(text: str, ce: CompiledEvents) -> str:
+    status = _first([(s, p) for s, p in ce.statuses if s in ("exchanged", "released")], text)
+    return status or "released"
+
+
+def person_key(detainee: Mention | None, nationality: str | None) -> str | None:
+    """The detainee's identity for the case ledger: a known id, a name, or a surname with a nationality."""
+    if detainee is None:
+        return f"anon:{nationality}" if nationality else None
+    ent = detainee.entity
+    if ent.actor is not None or (ent.surname and not detainee.surname_only):
+        return f"id:{ent.id}"
+    if detainee.surname_only or ent.surname:
+        return f"surname:{skeleton(ent.name)}:{nationality or ''}"
+    return f"name:{slug(ent.name)}:{nationality or ''}"
