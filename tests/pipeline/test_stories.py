@@ -63,3 +63,18 @@ def test_sentence_openers_are_not_names() -> None:
     )
     assert "asked" not in got.weights and "because" not in got.weights
     assert {"baek", "lefortovo"} <= set(got.weights)
+
+
+def seed(n: str) -> StoryKeys:
+    path = next((ROOT / "tests" / "testdata" / "seeds").glob(f"{n}_*.txt"))
+    head, _, body = path.read_text().partition("\n\n")
+    title = dict(line.split(": ", 1) for line in head.splitlines())["title"]
+    return story_keys(body, title, TOPIC)
+
+
+def test_seeds_group_by_event_even_without_dates() -> None:
+    """Time proximity aside, the names alone put 000 and 001 together and keep 002 and 003 apart."""
+    s000, s001, s002, s003 = (seed(n) for n in ("000", "001", "002", "003"))
+    assert join(s001, s000) == "old"
+    assert join(s003, s002) is None
+    assert join(s002, s000) is None and join(s003, s001) is None
