@@ -23,9 +23,8 @@ from dramatiq.middleware import CurrentMessage
 from pipeline.clean import article_from_text, decode_html
 from pipeline.errors import BadInput, PipelineError, Rejected, TransientError
 from pipeline.models import Article, FeedEntry, Page
-from workers import notify, poller
+from workers import notify, poller, robots
 from workers.app import App, current
-from workers.http import raise_for_status
 from workers.process import process_article, process_page
 
 log = structlog.get_logger(__name__)
@@ -86,8 +85,7 @@ def process_entry(entry_id: str) -> None:
     feed = app.config.feeds.feeds
     source = next((f.name for f in feed if f.id == entry.feed_id), None)
     try:
-        resp = app.http.get(entry.url)
-        raise_for_status(resp)
+        resp = robots.fetch_page(app.http, app.redis, app.prefix, entry.url)  # robots.txt, rate limit
         page = Page(
             url=entry.url,
             final_url=resp.final_url,

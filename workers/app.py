@@ -23,6 +23,7 @@ from config.schema import Config
 from config.settings import Settings
 from workers.broker import make_broker
 from workers.http import HttpClient
+from workers.ratelimit import limiter_for
 from workers.redis_server import EmbeddedRedis
 from workers.store import RedisStore, StrRedis
 
@@ -72,6 +73,7 @@ class App:
             max_bytes=settings.http_max_bytes,
             user_agent=settings.user_agent,
             allow_private=settings.allow_private_addresses,
+            limiter=limiter_for(client, settings.key_prefix),  # polite per host, across every worker
         )
         broker = make_broker(broker_client, settings.key_prefix, max_retries=settings.max_retries)
         app = cls(

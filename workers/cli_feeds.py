@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from collections import Counter
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from pipeline.errors import ConfigError, PipelineError
 from workers.app import App
 from workers.cli_common import command_settings, err, out, print_json, wait_for_signal
 
@@ -31,20 +35,16 @@ def run(
     ] = None,
 ) -> None:
     """Poller and workers in one process: the way to run newswatch small (embedded Redis by default)."""
-    from workers.poller import enqueue_due, sync_feeds
-    from workers.runner import PollLoop, drain, workers
+    from workers.runner import PollLoop, workers
 
     settings = command_settings()
     with App.open(settings) as nw, workers(nw, threads=threads):
         if once:
-            sync_feeds(nw)
-            polled = enqueue_due(nw, force=True)
-            drain(nw)
-            summary = feeds_summary(nw, polled)
+            summary = run_once(nw)
             if as_json:
                 print_json(summary)
             else:
-                out.print(summary)
+                print_summary(summary)
             return
         loop = PollLoop(nw)
         loop.start()
@@ -53,35 +53,132 @@ def run(
         loop.stop()
 
 
+def run_once(nw: App, *, timeout_s: float = 600) -> dict[str, Any]:
+    """Poll every enabled feed now (Retry-After and backoff still hold), drain the work, summarise."""
+    from workers.poller import enqueue_due, sync_feeds
+    from workers.runner import drain
+
+    sync_feeds(nw)
+    polled = enqueue_due(nw, force=True)
+    drain(nw, timeout_s=timeout_s)
+    return feeds_summary(nw, polled)
+
+
+def _outcomes(nw: App, feed_id: str) -> Counter[str]:
+    """What became of the entries the feed's last poll enqueued (stored, off_topic, duplicate, error ...)."""
+    ids = nw.redis.lrange(nw.store.k("feedpoll", feed_id), 0, -1)
+    with nw.redis.pipeline(transaction=False) as pipe:
+        for entry_id in ids:
+            pipe.hget(nw.store.k("entry", entry_id, "status"), "outcome")
+        return Counter(o or "pending" for o in pipe.execute())
+
+
 def feeds_summary(nw: App, polled: list[str]) -> dict[str, Any]:
-    health = feed_health(nw)
+    """One round's summary: totals (feeds, polled, not_modified, failed, entries_new, stored), per feed."""
+    health = {h["id"]: h for h in feed_health(nw)}
     polled_set = set(polled)
-    per_feed = [h for h in health if h["id"] in polled_set]
+    per_feed = []
+    totals: Counter[str] = Counter()
+    for feed_id, h in health.items():
+        if not h["enabled"]:
+            continue
+        row: dict[str, Any] = {
+            "id": feed_id,
+            "name": h["name"],
+            "url": h["url"],
+            "polled": feed_id in polled_set,
+            "status": h["last_status"] if feed_id in polled_set else _why_not(h),
+            "entries_new": 0,
+            "entries_skipped": 0,
+            "outcomes": {},
+            "error": h["last_error"],
+            "problem": h["last_problem"],
+        }
+        if feed_id in polled_set:
+            row["entries_new"] = h["last_new"]
+            row["entries_skipped"] = h["last_skipped"]
+            row["outcomes"] = dict(_outcomes(nw, feed_id)) if h["last_new"] else {}
+            totals["polled"] += 1
+            totals["not_modified"] += h["last_status"] in ("not_modified", "unchanged")
+            totals["failed"] += h["last_status"] in ("error", "disabled")
+            totals["entries_new"] += h["last_new"]
+            totals["entries_skipped"] += h["last_skipped"]
+            totals["stored"] += row["outcomes"].get("stored", 0)
+        per_feed.append(row)
     return {
-        "feeds": len(health),
-        "polled": len(per_feed),
-        "not_modified": sum(1 for h in per_feed if h["last_status"] == "not_modified"),
-        "failed": sum(1 for h in per_feed if h["last_status"] == "error"),
+        "feeds": len(per_feed),
+        "polled": totals["polled"],
+        "not_modified": totals["not_modified"],
+        "failed": totals["failed"],
+        "held": len(per_feed) - totals["polled"],
+        "entries_new": totals["entries_new"],
+        "entries_skipped": totals["entries_skipped"],
+        "stored": totals["stored"],
         "records": nw.store.stats()["records"],
         "per_feed": per_feed,
     }
 
 
+def _why_not(h: dict[str, Any]) -> str:
+    if h["disabled"]:
+        return "disabled"
+    if h["hold_until"] and h["hold_until"] > time.time():
+        return "held"  # Retry-After or backoff after failures
+    return "leased"  # another poller has it right now
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    table = Table(title="one round")
+    for col in ("feed", "status", "new", "skipped", "stored", "problem or error"):
+        table.add_column(col, overflow="fold")
+    for row in summary["per_feed"]:
+        table.add_row(
+            row["name"],
+            row["status"],
+            str(row["entries_new"]),
+            str(row["entries_skipped"]),
+            str(row["outcomes"].get("stored", 0)),
+            row["error"] or row["problem"] or "",
+        )
+    out.print(table)
+    out.print(
+        f"{summary['polled']} of {summary['feeds']} feeds polled ({summary['not_modified']} not modified, "
+        f"{summary['failed']} failed, {summary['held']} held back); {summary['entries_new']} new entries, "
+        f"{summary['entries_skipped']} skipped as off-topic, {summary['stored']} stored."
+    )
+
+
 def feed_health(nw: App) -> list[dict[str, Any]]:
+    """Each configured feed's state, read from Redis."""
+    feeds = nw.config.feeds.feeds
+    with nw.redis.pipeline(transaction=False) as pipe:
+        for feed in feeds:
+            pipe.hgetall(nw.store.k("feed", feed.id))
+        states = pipe.execute()
     rows = []
-    for feed in nw.config.feeds.feeds:
-        state = dict(nw.redis.hgetall(nw.store.k("feed", feed.id)))
+    for feed, state in zip(feeds, states, strict=True):
+        disabled = bool(state.get("disabled_at"))
         rows.append(
             {
                 "id": feed.id,
                 "name": feed.name,
                 "url": feed.url,
-                "enabled": feed.enabled,
-                "last_poll": state.get("last_poll"),
+                "enabled": feed.enabled and not disabled,
+                "disabled": disabled or not feed.enabled,
+                "disabled_at": state.get("disabled_at") or None,
+                "prefilter": feed.prefilter,
+                "last_poll": state.get("last_poll") or None,
                 "last_status": state.get("last_status", "never polled"),
-                "consecutive_errors": int(state.get("consecutive_errors", 0)),
-                "next_poll": state.get("next_poll"),
-                "entries_seen": int(state.get("entries_seen", 0)),
+                "last_http_status": int(state["last_http_status"]) if state.get("last_http_status") else None,
+                "consecutive_errors": int(state.get("consecutive_errors") or 0),
+                "next_poll": state.get("next_poll") or None,
+                "interval_s": float(state["interval_s"]) if state.get("interval_s") else None,
+                "hold_until": float(state.get("hold_until") or 0) or None,
+                "entries_seen": int(state.get("entries_seen") or 0),
+                "entries_skipped": int(state.get("entries_skipped") or 0),
+                "last_new": int(state.get("last_new") or 0),
+                "last_skipped": int(state.get("last_skipped") or 0),
+                "polls": int(state.get("polls") or 0),
                 "last_error": state.get("last_error") or None,
                 "last_problem": state.get("last_problem") or None,
             }
@@ -113,13 +210,88 @@ def feeds_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
     for col in ("name", "status", "errors", "last poll", "next poll", "entries", "last error"):
         table.add_column(col, overflow="fold")
     for row in rows:
+        status = "DISABLED" if row["disabled"] else row["last_status"]
         table.add_row(
             row["name"],
-            row["last_status"],
+            status,
             str(row["consecutive_errors"]),
             row["last_poll"] or "",
             row["next_poll"] or "",
             str(row["entries_seen"]),
-            row["last_error"] or "",
+            row["last_error"] or row["last_problem"] or "",
         )
     out.print(table)
+
+
+@feeds_app.command("enable")
+def feeds_enable(
+    feed_id: Annotated[str, typer.Argument(help="the feed's id (see `feeds list --json`)")],
+) -> None:
+    """Enable a feed that was disabled after failing for days: it is polled again at once."""
+    from workers.poller import enable
+
+    with App.open(command_settings()) as nw:
+        if not enable(nw, feed_id):
+            err.print(f"no feed with id {feed_id!r} in feeds.toml")
+            raise typer.Exit(1)
+    out.print(f"feed {feed_id} enabled")
+
+
+@feeds_app.command("import")
+def feeds_import(
+    path: Annotated[Path, typer.Argument(help="an OPML file", exists=True, dir_okay=False)],
+    to: Annotated[
+        Path | None, typer.Option(help="the feeds.toml to add to (default: NEWSWATCH_CONFIG_DIR/feeds.toml)")
+    ] = None,
+    prefilter: Annotated[
+        bool, typer.Option(help="skip clearly off-topic entries of these feeds before fetching")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Add the feeds of an OPML file to feeds.toml (feeds already there are left as they are)."""
+    from config.feeds import FeedsFile
+    from config.loader import load_file
+    from workers.opml import read_opml, toml_tables
+
+    settings = command_settings()
+    target = to or settings.config_dir / "feeds.toml"
+    try:
+        found = read_opml(path.read_bytes(), prefilter=prefilter)
+        current = load_file(target, FeedsFile) if target.exists() else FeedsFile()
+    except (PipelineError, ConfigError) as exc:
+        err.print(f"{path}: {exc}")
+        raise typer.Exit(1) from None
+    known = {f.id for f in current.feeds}
+    new = [f for f in found if f.id not in known]
+    if new:
+        text = target.read_text(encoding="utf-8") if target.exists() else ""
+        sep = "" if not text or text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
+        target.write_text(text + sep + toml_tables(new), encoding="utf-8")
+        load_file(target, FeedsFile)  # what we wrote must load
+    result = {"file": str(target), "found": len(found), "added": len(new), "already": len(found) - len(new)}
+    if as_json:
+        print_json(result)
+    else:
+        out.print(f"{len(new)} feeds added to {target} ({len(found) - len(new)} were there already)")
+
+
+@feeds_app.command("export")
+def feeds_export(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write here instead of stdout")
+    ] = None,
+) -> None:
+    """The feeds of feeds.toml as OPML 2.0 (for other feed readers)."""
+    from config.feeds import FeedsFile
+    from config.loader import load_file
+    from workers.opml import write_opml
+
+    settings = command_settings()
+    feeds = load_file(settings.config_dir / "feeds.toml", FeedsFile).feeds
+    text = write_opml(feeds)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        import sys
+
+        sys.stdout.write(text)
