@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.errors import ConfigError
@@ -64,6 +64,27 @@ class Settings(BaseSettings):
         default=7 * 24 * 3600, description="how long a queued page blob waits in Redis for a worker, seconds"
     )
 
+    alert_max_retries: Annotated[int, Field(ge=0, le=100)] = Field(
+        default=16,
+        description="retries of a failed alert delivery (5xx, 429, 3xx, timeout) before it is dead-lettered",
+    )
+    alert_min_backoff_s: Annotated[float, Field(ge=0.001, le=86400)] = Field(
+        default=10.0, description="first wait before retrying an alert delivery, seconds (doubles; jitter)"
+    )
+    alert_max_backoff_s: Annotated[float, Field(ge=0.001, le=7 * 86400)] = Field(
+        default=3 * 3600.0, description="longest wait between two attempts of an alert delivery, seconds"
+    )
+    alert_hold_s: Annotated[float, Field(ge=0, le=3600)] = Field(
+        default=0.0,
+        description="wait this long after an alert is raised before sending it, so that other outlets' "
+        "reports of the same thing join its sources, seconds",
+    )
+    hook_secret: SecretStr | None = Field(
+        default=None,
+        description="whsec_ secret that signs webhook alerts (Standard Webhooks), unless a destination "
+        "names its own secret_env; never logged",
+    )
+
     @field_validator("key_prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
@@ -86,6 +107,23 @@ class Settings(BaseSettings):
             return None
         if not re.match(r"^(redis|rediss|unix)://", value):
             raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("hook_secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        # the Standard Webhooks secret format: "whsec_" and the key in base64 (workers.webhooks)
+        if not re.fullmatch(r"whsec_[A-Za-z0-9+/]{16,}={0,2}", value.get_secret_value()):
+            raise ValueError("must be 'whsec_' followed by a base64 key of at least 12 bytes")
+        return value
+
+    @field_validator("alert_max_backoff_s")
+    @classmethod
+    def _backoff(cls, value: float, info: ValidationInfo) -> float:
+        if value < info.data.get("alert_min_backoff_s", 0):
+            raise ValueError("must not be below NEWSWATCH_ALERT_MIN_BACKOFF_S")
         return value
 
 

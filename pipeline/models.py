@@ -238,6 +238,11 @@ class Alert(Frozen):
     url: str
     source: str
     created_at: datetime = Field(default_factory=utcnow)
+    base_key: str = Field(default="", description="the key without a repeatable step's date")
+    subject: str = Field(default="", description="what it is about: case:{id} or story:{id}")
+    story_id: str | None = None
+    case_id: str | None = None
+    status: str | None = Field(default=None, description="the case's status step, for case alerts")
 
 
 Outcome = Literal[

@@ -125,8 +125,17 @@ def process_item(item_id: str, run_id: str, alerts: bool = False) -> None:
     app.store.finish_item(item_id, run_id, outcome, detail, fired)
 
 
-def deliver_alert(alert_key: str) -> None:
-    notify.deliver(current(), alert_key)
+def deliver_alert(alert_key: str, destination: str | None = None) -> None:
+    """Deliver one alert to one destination; retried with backoff, or after the receiver's Retry-After."""
+    message = CurrentMessage.get_current_message()
+    retries = int(message.options.get("retries", 0)) if message else 0
+    try:
+        notify.deliver(current(), alert_key, destination, retries=retries)
+    except TransientError as exc:
+        if exc.retry_after_s is not None:  # RFC 9110 §10.2.3; capped at dramatiq's longest delay (7 days)
+            delay_ms = int(min(exc.retry_after_s, 7 * 86400) * 1000)
+            raise dramatiq.Retry(str(exc), delay=delay_ms) from exc
+        raise
 
 
 def declare(broker: dramatiq.Broker) -> dict[str, dramatiq.Actor[Any, Any]]:
@@ -136,5 +145,7 @@ def declare(broker: dramatiq.Broker) -> dict[str, dramatiq.Actor[Any, Any]]:
         "poll_feed": dramatiq.actor(queue_name="feeds", max_retries=0, **options)(poll_feed),
         "process_entry": dramatiq.actor(queue_name="articles", **options)(process_entry),
         "process_item": dramatiq.actor(queue_name="articles", **options)(process_item),
+        # retry schedule per message, from the settings (workers.notify.enqueue); PipelineErrors other
+        # than transient ones are recorded on the alert's delivery state, never raised
         "deliver_alert": dramatiq.actor(queue_name="alerts", **options)(deliver_alert),
     }

@@ -39,7 +39,7 @@ def process_article(app: App, article: Article, *, alerts: bool) -> Saved:
     if steps:
         log.info("case_steps", steps=[(s.case_id, s.status, s.date) for s in steps])
     if alerts:
-        saved = replace(saved, alerts=tuple(raise_alerts(app, saved.record)))
+        saved = replace(saved, alerts=tuple(raise_alerts(app, saved.record, steps)))
     log.info(
         "article_" + saved.outcome,
         url=article.url,
