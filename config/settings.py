@@ -57,8 +57,11 @@ class Settings(BaseSettings):
     allow_private_addresses: bool = Field(
         default=False, description="allow fetching loopback and private addresses (local testing, the demo)"
     )
+    extract_timeout_s: Annotated[float, Field(gt=0, le=600)] = Field(
+        default=20.0, description="time limit of cleaning one page, seconds; the work is stopped past it"
+    )
     max_retries: Annotated[int, Field(ge=0, le=100)] = Field(
-        default=5, description="retries of a transient failure before a message is dead-lettered"
+        default=5, description="retries of a transient failure before it is recorded as an error"
     )
     page_ttl_s: Annotated[int, Field(ge=60)] = Field(
         default=7 * 24 * 3600, description="how long a queued page blob waits in Redis for a worker, seconds"

@@ -27,7 +27,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from lxml import etree
 from lxml.html import HtmlElement
 
 
@@ -64,10 +63,13 @@ _BOX_WORDS = _words(
 _EMBED_WORDS = frozenset({"embed", "embedded", "tweet", "twitter-tweet", "instagram-media", "blockquote"})
 _SPLIT_ATTR = re.compile(r"[^a-z0-9]+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden")
-_CANDIDATES = etree.XPath(
-    "//*[self::div or self::aside or self::section or self::ul or self::nav or self::form"
-    " or self::span or self::p or self::figure][@class or @id or @style or @hidden]"
-)
+_CANDIDATE_TAGS = ("div", "aside", "section", "ul", "nav", "form", "span", "p", "figure")
+_CANDIDATE_ATTRS = frozenset({"class", "id", "style", "hidden"})
+
+
+def _candidates(tree: HtmlElement) -> list[HtmlElement]:
+    # tree.iter by tag is a C loop, several times faster than the equivalent XPath on big pages
+    return [el for el in tree.iter(*_CANDIDATE_TAGS) if not _CANDIDATE_ATTRS.isdisjoint(el.attrib)]
 
 
 def _box_reason(el: HtmlElement) -> str | None:
@@ -100,11 +102,11 @@ def prune_tree(tree: HtmlElement) -> list[Removal]:
     body = tree.find("body")
     total_p = len(body.findall(".//p")) if body is not None else 0
     gone: set[HtmlElement] = set()
-    for el in _CANDIDATES(tree):
-        if el.getparent() is None or any(a in gone for a in el.iterancestors()):
-            continue
+    for el in _candidates(tree):
         reason = _box_reason(el)
-        if reason is None:
+        if reason is None or el.getparent() is None:
+            continue
+        if gone and any(a in gone for a in el.iterancestors()):
             continue
         if total_p and len(el.findall(".//p")) * 2 > total_p:
             continue
@@ -314,6 +316,16 @@ _LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
             r"(?i)^please (?:direct|send|address|email) (?:your |any )?(?:questions|comments|queries|"
             r"feedback|corrections)\b.*$"
         ),
+    ),
+    (
+        # "By Name Surname, senior staff writer": capitalised names, no sentence end, so
+        # "By Monday, the ministry had said nothing." stays
+        "byline",
+        re.compile(r"^By (?:[A-Z][\w'.-]*\s?){1,4}(?:(?:,|and|&)\s?[^.!?\"”]{0,60})?$"),
+    ),
+    (
+        "page control text",
+        re.compile(r"(?i)^.{0,30}\bbutton (?:that|to|for)\b.{0,80}$"),
     ),
     (
         "byline/metadata line",

@@ -8,19 +8,37 @@ recorded, dates checked for sanity, and the language identified.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import lxml.html
 import py3langid
 import trafilatura
+from htmldate import find_date
+from lxml import etree
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction
+from trafilatura.htmlprocessing import prune_unwanted_nodes
+from trafilatura.json_metadata import normalize_authors
+from trafilatura.metadata import (
+    examine_meta,
+    extract_meta_json,
+    extract_metainfo,
+    extract_sitename,
+    extract_title,
+)
 from trafilatura.settings import Document
-from trafilatura.utils import decode_file
+from trafilatura.utils import decode_file, repair_faulty_html
+from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
 
+from pipeline.dedup import content_key
 from pipeline.errors import Unusable
-from pipeline.models import Article, Page
-from pipeline.urls import canonical_url, host_of
+from pipeline.models import Article, Page, Removal
+from pipeline.templates import SiteTemplates, strip_template_lines
+from pipeline.urls import canonical_url, digest, host_of
 
 # The options every extraction uses, live and in benchmarks (so "bare trafilatura
 # with the same options" in benchmarks/replay.py means exactly these).
@@ -31,6 +49,9 @@ EXTRACT_OPTIONS: dict[str, Any] = {
 }
 
 MAX_HTML_BYTES = 5 * 1024 * 1024
+# A news page has a few thousand elements; past this many, parsing alone takes seconds and
+# nothing in it is one article (a log dump, a generated list, a hostile page).
+MAX_TAGS = 150_000
 MIN_TEXT_CHARS = 80
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
@@ -57,22 +78,10 @@ def _extracted_text(tree: Any, url: str | None, **options: Any) -> str:
     return (result.text or "") if isinstance(result, Document) else ""
 
 
-def extract_text_with_removals(html: str, url: str | None = None) -> tuple[str, list[tuple[str, str]]]:
-    """Article text with the boilerplate taken out, and what was taken out and why.
-
-    The page is parsed once; trafilatura runs on it as is and with favor_precision
-    (without metadata and without its own fallbacks, which is what pays for the second
-    run), and pipeline.boilerplate merges the two and strips boilerplate lines. When
-    the precision run lost the article, trafilatura's full fallback chain decides instead.
-    Calibrated on the extraction benchmark: see benchmarks/extraction.py.
-    """
-    from trafilatura.utils import load_html
-
+def _clean_text(tree: HtmlElement, url: str | None) -> tuple[str, list[tuple[str, str]]]:
+    """Our article text out of a parsed page (the tree is pruned in place), and what was cut."""
     from pipeline import boilerplate
 
-    tree = load_html(html)
-    if tree is None:
-        return "", []
     removed = boilerplate.prune_tree(tree)
     options = {**EXTRACT_OPTIONS, "with_metadata": False, "fast": True}
     default = _extracted_text(tree, url, **options)
@@ -84,6 +93,124 @@ def extract_text_with_removals(html: str, url: str | None = None) -> tuple[str, 
         removed += cut
     text, cut = boilerplate.strip_boilerplate(text, titles=boilerplate.page_titles(tree))
     return normalize_text(text), removed + cut
+
+
+# trafilatura's own parser, with lxml's C-level element class lookup instead of lxml.html's
+# Python one: every element both extraction runs touch gets its proxy without a Python call
+# (about 4% of an extraction on the extraction benchmark). The classes are the same HtmlElement.
+_PARSER = HTMLParser(
+    collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True
+)
+_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
+    )
+)
+
+
+def parse_html(html: str) -> HtmlElement | None:
+    """The page as a tree, as trafilatura.utils.load_html parses it (same repairs and checks)."""
+    beginning = html[:50].lower()
+    html = repair_faulty_html(html, beginning)
+    tree = None
+    try:
+        tree = lxml.html.fromstring(html, parser=_PARSER)
+    except ValueError:  # a string with an encoding declaration: parse its bytes
+        pass
+    except etree.LxmlError:
+        return None
+    if tree is None or len(tree) < 1:
+        try:
+            tree = lxml.html.fromstring(html.encode("utf8", "surrogatepass"), parser=_PARSER)
+        except (ValueError, etree.LxmlError):
+            return None
+    if "html" not in beginning and len(tree) < 2:  # not an HTML document at all
+        return None
+    return tree
+
+
+def extract_text_with_removals(html: str, url: str | None = None) -> tuple[str, list[tuple[str, str]]]:
+    """Article text with the boilerplate taken out, and what was taken out and why.
+
+    The page is parsed once; trafilatura runs on it as is and with favor_precision
+    (without metadata and without its own fallbacks, which is what pays for the second
+    run), and pipeline.boilerplate merges the two and strips boilerplate lines. When
+    the precision run lost the article, trafilatura's full fallback chain decides instead.
+    Calibrated on the extraction benchmark: see benchmarks/extraction.py.
+    """
+    tree = parse_html(html)
+    if tree is None:
+        return "", []
+    return _clean_text(tree, url)
+
+
+@dataclass
+class PageExtraction:
+    """What one page gives: cleaned text, what was cut, and the page's own metadata."""
+
+    text: str = ""
+    removed: list[tuple[str, str]] = field(default_factory=list)
+    title: str | None = None
+    date: str | None = None
+    author: str | None = None
+    sitename: str | None = None
+    language: str | None = None
+
+
+def _date_params(now: datetime) -> dict[str, Any]:
+    # htmldate without its extensive search: the page's markup (meta tags, JSON-LD, <time>,
+    # the URL) and no scan of the free text, which costs a third of a bare extraction on the
+    # extraction benchmark and only serves pages whose feed gave no date anyway.
+    return {
+        "extensive_search": False,
+        "original_date": True,
+        "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+        "max_date": now.strftime("%Y-%m-%d"),
+    }
+
+
+def extract_page(
+    html: str,
+    url: str | None = None,
+    *,
+    need_title: bool = True,
+    need_date: bool = True,
+    need_author: bool = True,
+    now: datetime | None = None,
+) -> PageExtraction:
+    """Text (as extract_text_with_removals) and metadata out of one parse of the page.
+
+    Metadata is read from the untouched tree before boilerplate pruning (which edits the
+    tree), and only what the caller still needs is looked for: a feed entry that gave a
+    title, a date and authors spares the page searches.
+    """
+    tree = parse_html(html)
+    if tree is None:
+        return PageExtraction()
+    meta = examine_meta(tree)
+    with contextlib.suppress(Exception):  # trafilatura's JSON-LD reader raises on odd markup
+        meta = extract_meta_json(tree, meta)
+    out = PageExtraction(sitename=meta.sitename or None, language=_html_lang(tree))
+    if meta.sitename is None:
+        out.sitename = extract_sitename(tree)
+    if need_title:
+        out.title = meta.title or extract_title(tree)
+    if need_date:
+        out.date = find_date(tree, url=meta.url or url, **_date_params(now or datetime.now(UTC)))
+    author = meta.author if meta.author and " " in meta.author else None
+    out.text, out.removed = _clean_text(tree, url)
+    if need_author and author is None:
+        # trafilatura's byline search, on the tree we no longer need (no copy of the page)
+        pruned = prune_unwanted_nodes(tree, AUTHOR_DISCARD_XPATHS)
+        found = extract_metainfo(pruned, AUTHOR_XPATHS, len_limit=120)
+        author = normalize_authors(None, found) if found else None
+    out.author = author
+    return out
+
+
+def _html_lang(tree: HtmlElement) -> str | None:
+    value = tree.get("lang") or tree.get("xml:lang")
+    return value.strip() or None if value else None
 
 
 def extract_text(html: str, url: str | None = None) -> str:
@@ -125,7 +252,7 @@ def normalize_text(text: str) -> str:
 
 def detect_language(text: str, hint: str | None = None) -> str | None:
     """ISO 639-1 code: the publisher's hint when it agrees with the script, else a classifier's guess."""
-    sample = text[:2000]
+    sample = text[:1000]  # py3langid is linear in the sample; 1000 characters settle it
     guess: str | None = None
     if len(sample) >= 20:
         guess = str(py3langid.classify(sample)[0])
@@ -136,38 +263,67 @@ def detect_language(text: str, hint: str | None = None) -> str | None:
     return guess
 
 
-def clean(page: Page, *, now: datetime | None = None, max_html_bytes: int = MAX_HTML_BYTES) -> Article:
-    """Extract one article from a page; raises Unusable when there is no article in it."""
+MAX_TITLE_CHARS = 400
+MAX_AUTHOR_CHARS = 120
+
+
+def _sane_title(value: str | None) -> str | None:
+    """A headline we believe: some words, not a URL, not a page's worth of text."""
+    if not value:
+        return None
+    value = " ".join(value.split())
+    if not value or len(value) > MAX_TITLE_CHARS or value.startswith(("http://", "https://")):
+        return None
+    return value if any(c.isalnum() for c in value) else None
+
+
+def _sane_authors(values: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    names = (" ".join(v.split()) for v in values)
+    return tuple(n for n in names if n and len(n) <= MAX_AUTHOR_CHARS and any(c.isalpha() for c in n))
+
+
+def clean(
+    page: Page,
+    *,
+    now: datetime | None = None,
+    max_html_bytes: int = MAX_HTML_BYTES,
+    templates: SiteTemplates | None = None,
+) -> Article:
+    """Extract one article from a page; raises Unusable when there is no article in it.
+
+    Title, date and authors come from the feed entry when it has sane ones, else from the
+    page; ``field_sources`` says which. ``templates`` are the source's learned template
+    lines (pipeline.templates), stripped after the line rules; ``removed`` lists every cut.
+    """
     now = now or datetime.now(UTC)
     size = len(page.html.encode("utf-8", "ignore"))
     if size > max_html_bytes:
         raise Unusable(f"page is {size} bytes, over the {max_html_bytes}-byte cap", code="too_large")
+    tags = page.html.count("<")
+    if tags > MAX_TAGS:
+        raise Unusable(f"page has about {tags} tags, over the {MAX_TAGS} cap", code="too_complex")
     url = page.final_url or page.url
-    doc = extract(page.html, url)
-    text = normalize_text(doc.text or "") if doc else ""
+    entry = page.entry
+    title = _sane_title(entry.title) if entry else None
+    published = sane_date(entry.published_at, now=now) if entry else None
+    authors = _sane_authors(entry.authors) if entry else ()
+    sources: dict[str, str] = {}
+    for name, value in (("title", title), ("published_at", published), ("authors", authors)):
+        if value:
+            sources[name] = "feed"
+
+    doc = extract_page(
+        page.html, url, need_title=not title, need_date=not published, need_author=not authors, now=now
+    )
+    text, cut = strip_template_lines(doc.text, templates)
     if len(text) < MIN_TEXT_CHARS:
         raise Unusable(f"no article text found ({len(text)} characters)", code="no_text")
-    assert doc is not None
-    entry = page.entry
-    sources: dict[str, str] = {}
 
-    title = entry.title.strip() if entry and entry.title and entry.title.strip() else None
-    sources["title"] = "feed" if title else "page"
-    title = title or (doc.title or None)
-
-    published = sane_date(entry.published_at, now=now) if entry else None
-    if published:
-        sources["published_at"] = "feed"
-    else:
-        published = sane_date(_page_date(doc.date), now=now)
-        if published:
-            sources["published_at"] = "page"
-
-    authors: tuple[str, ...] = entry.authors if entry and entry.authors else ()
-    if authors:
-        sources["authors"] = "feed"
-    elif doc.author:
-        authors = tuple(a.strip() for a in doc.author.split(";") if a.strip())
+    if not title and (title := _sane_title(doc.title)):
+        sources["title"] = "page"
+    if not published and (published := sane_date(_page_date(doc.date), now=now)):
+        sources["published_at"] = "page"
+    if not authors and doc.author and (authors := _sane_authors(doc.author.split(";"))):
         sources["authors"] = "page"
 
     return Article(
@@ -184,6 +340,8 @@ def clean(page: Page, *, now: datetime | None = None, max_html_bytes: int = MAX_
         entry_id=entry.entry_id if entry else None,
         fetched_at=page.fetched_at,
         origin=page.origin,
+        removed=tuple(Removal(text=t, reason=r) for t, r in [*doc.removed, *cut]),
+        page_hash=digest(content_key(doc.text), 32),
         field_sources=sources,
     )
 

@@ -104,7 +104,8 @@ def fingerprint(article: Article) -> Fingerprints:
     return Fingerprints(
         article_id=article_id(article.canonical_url),
         url_hash=digest(article.canonical_url, 32),
-        content_hash=digest(content_key(article.text), 32),
+        content_hash=(content_hash := digest(content_key(article.text), 32)),
+        revision_hash=article.page_hash or content_hash,
         bands=lsh_bands(Body.of(article.text)),
     )
 
@@ -141,12 +142,13 @@ def decide(
 ) -> DedupVerdict:
     """The verdict for an article given the claims already held and its near-duplicate candidates.
 
-    ``same_url_content_hash``: content hash of the record already stored under this canonical URL,
-    if any. ``same_content_owner``: id of the record that claimed this content hash, if any.
+    ``same_url_content_hash``: the revision hash of the record already stored under this canonical
+    URL, if any (the page's own text, before learned template lines were stripped).
+    ``same_content_owner``: id of the record that claimed this content hash, if any.
     ``similar``: exact similarities to the LSH candidates (see ``compare``).
     """
     if same_url_content_hash is not None:
-        if same_url_content_hash == fps.content_hash:
+        if same_url_content_hash in (fps.revision_hash, fps.content_hash):
             return DedupVerdict(status="unchanged", duplicate_of=fps.article_id, reason="same URL, same text")
         return DedupVerdict(status="revision", duplicate_of=fps.article_id, reason="same URL, text changed")
     if same_content_owner is not None and same_content_owner != fps.article_id:

@@ -86,6 +86,11 @@ class Article(Frozen):
     fetched_at: datetime = Field(default_factory=utcnow)
     origin: Literal["feed", "replay", "extract"] = "feed"
     removed: tuple[Removal, ...] = ()
+    page_hash: str | None = Field(
+        default=None,
+        description="hash of the text before a source's learned template lines were stripped: what the page "
+        "itself says, so that learning more template lines never makes an unchanged page look revised",
+    )
     field_sources: dict[str, str] = Field(
         default_factory=dict, description="where title, published_at, authors came from: feed, page, input"
     )
@@ -102,6 +107,7 @@ class Fingerprints(Frozen):
     article_id: str
     url_hash: str
     content_hash: str
+    revision_hash: str = Field(default="", description="what tells a revision at one URL: the page's hash")
     bands: tuple[str, ...] = Field(default=(), description="MinHash LSH buckets of the body, one per band")
 
 

@@ -14,7 +14,7 @@ from rich.table import Table
 from pipeline.entities import slug
 from pipeline.errors import ConfigError
 from pipeline.models import Record
-from workers import cli_alerts, cli_cases, cli_feeds
+from workers import cli_alerts, cli_cases, cli_extract, cli_feeds
 from workers.app import App
 from workers.cases import case_record_ids, get_case
 from workers.cli_common import command_settings, err, out, print_json, wait_for_signal
@@ -284,6 +284,7 @@ def demo(
 cli_feeds.register(app)
 cli_cases.register(app)
 cli_alerts.register(app)
+cli_extract.register(app)
 
 
 def main() -> None:

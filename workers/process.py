@@ -9,12 +9,12 @@ from dataclasses import replace
 
 import structlog
 
-from pipeline.clean import clean
 from pipeline.dedup import fingerprint
 from pipeline.enrich import enrich
 from pipeline.models import Article, DedupVerdict, Page, Record
 from pipeline.record import build_record
 from pipeline.stories import story_keys
+from pipeline.urls import host_of
 from workers.alerting import raise_alerts
 from workers.app import App
 from workers.cases import update_cases
@@ -52,4 +52,18 @@ def process_article(app: App, article: Article, *, alerts: bool) -> Saved:
 
 
 def process_page(app: App, page: Page, *, alerts: bool) -> Saved:
-    return process_article(app, clean(page, max_html_bytes=app.settings.http_max_bytes), alerts=alerts)
+    """Clean a page (in the thread's cleaner process, under the time limit) with its source's
+    learned template lines stripped, count its lines for that source, and process the article."""
+    from workers import guard
+    from workers.templates import TemplateStore
+
+    templates = TemplateStore(app.redis, app.prefix)
+    source = page.source or host_of(page.final_url or page.url)
+    article = guard.clean_guarded(
+        page,
+        timeout_s=app.settings.extract_timeout_s,
+        max_html_bytes=app.settings.http_max_bytes,
+        templates=templates.load(source),
+    )
+    templates.learn_article(article)
+    return process_article(app, article, alerts=alerts)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import structlog
 from dramatiq import Worker
 
+from workers import guard
 from workers.app import App
 from workers.poller import enqueue_due, sync_feeds
 
@@ -33,6 +34,7 @@ def workers(app: App, *, threads: int | None = None, queues: set[str] | None = N
         yield worker
     finally:
         worker.stop(timeout=30_000)
+        guard.close_all()  # the cleaning processes of the worker threads
         log.info("workers_stopped")
 
 

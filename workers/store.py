@@ -215,7 +215,7 @@ class RedisStore:
         k = self.k
         status = record.dedup.status
         pipe.set(k.article(record.id), record.model_dump_json())
-        pipe.hset(*k.shard("url", fps.url_hash), f"{record.id} {fps.content_hash}")
+        pipe.hset(*k.shard("url", fps.url_hash), f"{record.id} {fps.revision_hash or fps.content_hash}")
         if status in ("duplicate", "near_duplicate"):
             pipe.sadd(k.copies(record.dedup.duplicate_of or ""), record.id)
             pipe.xadd(

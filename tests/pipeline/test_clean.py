@@ -84,3 +84,58 @@ def test_text_input_becomes_an_article() -> None:
     assert article.canonical_url == "https://a.example/x"
     assert article.source == "a.example"
     assert article.field_sources == {"title": "input"}
+
+
+# --------------------------------------------------------------------------- golden pages
+
+TESTDATA = Path(__file__).resolve().parent / "testdata"
+GOLDEN = sorted(p.name.removesuffix(".html") for p in TESTDATA.glob("*.html"))
+
+
+@pytest.mark.parametrize("name", GOLDEN)
+def test_golden_page_keeps_every_paragraph_and_removes_every_boilerplate_pattern(name: str) -> None:
+    """Pages written for these tests (tests/pipeline/testdata/x.html -> x.expected.json)."""
+    import json
+
+    expected = json.loads((TESTDATA / f"{name}.expected.json").read_text(encoding="utf-8"))
+    html = (TESTDATA / f"{name}.html").read_text(encoding="utf-8")
+    article = clean(Page(url=expected["url"], html=html), now=datetime(2025, 1, 1, tzinfo=UTC))
+    assert article.text.split("\n") == expected["paragraphs"]
+    for pattern in expected["removed_patterns"]:
+        assert pattern.lower() not in article.text.lower(), pattern
+    assert article.title == expected["title"]
+    assert (article.published_at.isoformat() if article.published_at else None) == expected["published_at"]
+    assert list(article.authors) == expected["authors"]
+    assert article.site_name == expected["site_name"]
+    assert article.language == expected["language"]
+    assert article.field_sources == expected["field_sources"]
+    # every cut is explained: a user running `newswatch extract --explain` sees why
+    assert all(r.reason for r in article.removed)
+
+
+def test_learned_site_template_lines_are_stripped_and_explained() -> None:
+    from pipeline.templates import LineCount, SiteTemplates, fingerprint
+
+    html = (TESTDATA / "ledger_consul.html").read_text(encoding="utf-8")
+    line = "Relations between the two capitals have cooled since 2022, and Seoul has recalled that it expects every detained citizen to be treated according to the consular convention."
+    fp = fingerprint(line)
+    assert fp is not None
+    templates = SiteTemplates(source="Northern Ledger", lines={fp: LineCount(articles=40, span=45)})
+    article = clean(Page(url="https://northernledger.example/n/2", html=html), templates=templates)
+    assert "cooled since 2022" not in article.text
+    assert "aid worker" in article.text
+    assert any(r.reason.startswith("site template") and "cooled" in r.text for r in article.removed)
+
+
+def test_a_feed_title_that_is_not_sane_falls_back_to_the_page() -> None:
+    entry = FeedEntry(feed_id="f", entry_id="e", url=f"{BASE}/x", title="https://t.example/x", authors=(" ",))
+    article = clean(demo_page("eastwire/2024/03/baek-consular-access.html", entry))
+    assert article.title and "consular" in article.title.lower()
+    assert article.field_sources["title"] == "page"
+
+
+def test_a_page_with_far_too_many_elements_is_rejected_before_parsing() -> None:
+    html = "<html><body>" + "<div>" * 100_000 + "x" + "</div>" * 100_000 + "</body></html>"
+    with pytest.raises(Unusable) as info:
+        clean(Page(url="https://a.example/deep", html=html))
+    assert info.value.code == "too_complex"

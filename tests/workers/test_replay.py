@@ -95,3 +95,23 @@ def test_a_warc_file(nw: App, tmp_path: Path) -> None:
     with workers(nw, threads=1, queues={"articles", "alerts"}):
         summary = replay(nw, [warc]).summary()
     assert summary["read"] == 1 and summary["stored"] == 1
+
+
+def test_learning_a_sources_template_does_not_turn_a_replay_into_revisions(nw: App, tmp_path: Path) -> None:
+    from tests.conftest import synthetic_text
+
+    footer = "The Kelmouth edition goes to press at the quay works every morning before six for readers across the bay."
+    for n in range(10):
+        body = "".join(f"<p>{line}</p>" for line in synthetic_text(500 + n).splitlines())
+        (tmp_path / f"page{n}.html").write_text(
+            f"<html><head><title>Harbor report {n}</title>"
+            f'<link rel="canonical" href="https://harbor.example/news/{n}"></head>'
+            f"<body><article><h1>Harbor report {n}</h1>{body}<p>{footer}</p></article></body></html>"
+        )
+    with workers(nw, threads=1, queues={"articles", "alerts"}):
+        first = replay(nw, [tmp_path]).summary()
+        second = replay(nw, [tmp_path]).summary()
+    assert first["errors"] == 0 and first["stored"] + first["off_topic"] == 10
+    learned = nw.redis.keys(nw.store.k("tpl", "*"))
+    assert learned  # the footer was counted for this source
+    assert second["unchanged"] == 10 and second["revisions"] == 0 and second["stored"] == 0

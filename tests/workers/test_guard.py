@@ -1,0 +1,145 @@
+"""The extraction guard: hostile pages are rejected in time and the worker goes on."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from config.settings import Settings
+from pipeline.errors import Unusable
+from pipeline.models import Page
+from workers import guard
+from workers.app import App
+from workers.replay import replay
+from workers.runner import workers
+
+DEMO = Path(__file__).resolve().parents[2] / "workers" / "demo" / "site"
+
+
+@pytest.fixture(autouse=True)
+def logs_to_a_live_stream() -> Iterator[None]:
+    """Log to the real stderr here: a command run by an earlier test may have left logging
+    pointed at a stream that is closed now, and the guard logs every timeout."""
+    import logging
+    import sys
+
+    import structlog
+
+    saved = structlog.get_config()
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.__stderr__))
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    root.handlers[:] = [logging.StreamHandler(sys.__stderr__)]
+    yield
+    structlog.configure(**saved)
+    root.handlers[:] = handlers
+
+
+def demo_html(path: str) -> str:
+    return (DEMO / path).read_text().replace("{base}", "https://eastwire.example")
+
+
+def slow_page() -> str:
+    """Within the size and element caps, but seconds of work: 50,000 paragraphs."""
+    body = "".join(
+        f"<p>Paragraph {i} is about the harbour and the ferry timetable.</p>" for i in range(50_000)
+    )
+    return f"<html><body>{body}</body></html>"
+
+
+def test_hostile_pages_are_rejected_in_time_and_the_worker_goes_on(
+    settings: Settings, tmp_path: Path
+) -> None:
+    lines = [
+        {
+            "url": "https://hostile.example/huge",
+            "html": "<html><body><p>" + "x" * (20 * 1024 * 1024) + "</p></body></html>",
+        },
+        {
+            "url": "https://hostile.example/deep",
+            "html": "<html><body>" + "<div>" * 100_000 + "deep" + "</div>" * 100_000 + "</body></html>",
+        },
+        {"url": "https://hostile.example/slow", "html": slow_page()},
+        {
+            "url": "https://eastwire.example/world/2024/03/13/baek",
+            "html": demo_html("eastwire/2024/03/baek-consular-access.html"),
+        },
+    ]
+    backlog = tmp_path / "hostile.jsonl"
+    backlog.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    started = time.monotonic()
+    with (
+        App.open(settings.model_copy(update={"extract_timeout_s": 1.0})) as nw,
+        workers(nw, threads=1, queues={"articles", "alerts"}),
+    ):
+        result = replay(nw, [backlog], timeout_s=60)
+    elapsed = time.monotonic() - started
+    summary = result.summary()
+    assert summary["read"] == 4
+    assert summary["rejected"] == 3
+    assert summary["stored"] + summary["off_topic"] == 1  # the ordinary page after them went through
+    reasons = " ".join(detail for _, detail in result.problems)
+    assert "too_large" in reasons and "too_complex" in reasons and "timeout" in reasons
+    assert elapsed < 30  # the slow page was stopped at its limit, not run to the end
+
+
+def test_after_a_timeout_the_next_page_is_cleaned_by_a_fresh_process() -> None:
+    proc = guard.CleanerProcess()
+    try:
+        start = time.monotonic()
+        with pytest.raises(Unusable) as info:
+            proc.clean(
+                Page(url="https://h.example/slow", html=slow_page()), timeout_s=0.5, max_html_bytes=10**8
+            )
+        assert info.value.code == "timeout"
+        assert time.monotonic() - start < 5
+        page = Page(
+            url="https://eastwire.example/a", html=demo_html("eastwire/2024/03/baek-consular-access.html")
+        )
+        article = proc.clean(page, timeout_s=20, max_html_bytes=10**8)
+        assert "Baek" in article.text and proc.restarts == 1
+    finally:
+        proc.close()
+
+
+def test_rejections_inside_the_child_keep_their_code() -> None:
+    proc = guard.CleanerProcess()
+    try:
+        with pytest.raises(Unusable) as info:
+            proc.clean(
+                Page(url="https://h.example/", html="<html><body><nav>Home</nav></body></html>"),
+                timeout_s=20,
+                max_html_bytes=10**8,
+            )
+        assert info.value.code == "no_text"
+    finally:
+        proc.close()
+
+
+def test_the_guard_costs_little_over_cleaning_in_the_thread() -> None:
+    from pipeline.clean import clean
+
+    page = Page(
+        url="https://eastwire.example/a", html=demo_html("eastwire/2024/03/baek-consular-access.html")
+    )
+    proc = guard.CleanerProcess()
+    try:
+        proc.clean(page, timeout_s=20, max_html_bytes=10**8)  # start the child outside the clock
+        clean(page)
+        n = 20
+        start = time.perf_counter()
+        for _ in range(n):
+            clean(page)
+        direct = (time.perf_counter() - start) / n
+        start = time.perf_counter()
+        for _ in range(n):
+            proc.clean(page, timeout_s=20, max_html_bytes=10**8)
+        guarded = (time.perf_counter() - start) / n
+    finally:
+        proc.close()
+    print(f"clean in thread {direct * 1000:.2f} ms, in the guard's process {guarded * 1000:.2f} ms")
+    assert guarded - direct < 0.02  # a pipe round trip, not a process start
