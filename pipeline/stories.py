@@ -20,6 +20,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from config.topic import TopicConfig
 
@@ -48,6 +49,7 @@ _CYRILLIC_NAME = re.compile(r"\b[А-ЯЁ][а-яё]+(?:-[А-ЯЁа-яё]+)*")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]{2,}")
 
 
+@lru_cache(maxsize=65536)
 def fold(word: str) -> str:
     """One form per name: case folded, possessive dropped, Cyrillic and Hangul cut to a stem."""
     word = word.casefold().replace("’", "'")
