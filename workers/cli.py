@@ -211,7 +211,7 @@ def records_table(records: list[Record], *, title: str, alerts: dict[str, list[s
             rec.title or "",
             record_status(rec),
             f"{rec.relevance:.2f}",
-            ", ".join(e.type for e in rec.events),
+            ", ".join(dict.fromkeys(e.type for e in rec.events)),
         ]
         if alerts is not None:
             row.append(", ".join(alerts.get(rec.id, [])))
