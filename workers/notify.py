@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -250,6 +251,24 @@ def retry(app: App, pairs: list[tuple[str, str]]) -> int:
         enqueue(app, key, dest)
         n += 1
     return n
+
+
+def resend_stalled(app: App, *, older_than_s: float = 600.0) -> int:
+    """Queue again deliveries still "pending" (never attempted) long after their alert was raised.
+
+    That is an alert raised by a worker that died before it could queue the delivery; the
+    receiver dedupes on the webhook-id should the first message turn up after all.
+    """
+    cutoff = time.time() - older_than_s - app.settings.alert_hold_s
+    stalled = []
+    for key in app.redis.zrangebyscore(app.store.k("alerts", "pending"), "-inf", cutoff):
+        for dest, state in alerting.delivery(app, key).items():
+            at = datetime.fromisoformat(state["at"]).timestamp() if state.get("at") else 0.0
+            if state.get("state") == "pending" and not state.get("attempts") and at < cutoff:
+                stalled.append((key, dest))
+    if stalled:
+        log.warning("alert_deliveries_stalled", count=len(stalled))
+    return retry(app, stalled)
 
 
 def sample_alert(app: App, rule_name: str) -> Alert:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import structlog
 from dramatiq import Worker
 
-from workers import guard
+from workers import guard, notify
 from workers.app import App
 from workers.poller import enqueue_due, sync_feeds
 
@@ -52,8 +52,12 @@ def drain(app: App, *, timeout_s: float = 600) -> None:
         time.sleep(0.05)
 
 
+SWEEP_S = 60.0  # how often the poller looks for alert deliveries that were never queued
+
+
 class PollLoop(threading.Thread):
-    """Every ``tick_s``, enqueue a poll for each due feed this process wins the lease of."""
+    """Every ``tick_s``, enqueue a poll for each due feed this process wins the lease of; every
+    minute, queue again alert deliveries that a dead worker raised but never queued."""
 
     def __init__(self, app: App, tick_s: float = 5.0) -> None:
         super().__init__(name="newswatch-poller", daemon=True)
@@ -63,11 +67,15 @@ class PollLoop(threading.Thread):
 
     def run(self) -> None:
         sync_feeds(self.app)
+        last_sweep = 0.0
         while not self.stopping.is_set():
             try:
                 sent = enqueue_due(self.app)
                 if sent:
                     log.info("feeds_due", count=len(sent))
+                if time.monotonic() - last_sweep > SWEEP_S:
+                    last_sweep = time.monotonic()
+                    notify.resend_stalled(self.app)
             except Exception:
                 log.exception("poll_loop_failed")
             self.stopping.wait(self.tick_s)
