@@ -21,6 +21,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from config.base import Strict
 from config.feeds import FeedConfig, FeedsFile
 from config.topic import TopicConfig
+from pipeline.cases import STATUS_ORDER
 
 __all__ = [
     "AlertRule",
@@ -37,16 +38,8 @@ __all__ = [
 # --- alerts.toml ------------------------------------------------------------------------------------------
 
 DestinationType = Literal["log", "webhook", "slack", "command", "atom"]
-# Case steps a rule may name in `statuses` (pipeline.cases.STATUS_ORDER).
-CASE_STATUSES = (
-    "detained",
-    "charged",
-    "custody_extended",
-    "sentenced",
-    "appeal_decided",
-    "released",
-    "exchanged",
-)
+# Case steps a rule may name in `statuses`.
+CASE_STATUSES = STATUS_ORDER
 
 
 class Destination(Strict):
