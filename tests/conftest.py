@@ -6,7 +6,9 @@ answers, else an embedded redis-server started for the session.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +30,39 @@ def _answers(url: str) -> bool:
         return bool(redis.Redis.from_url(url, socket_timeout=1).ping())
     except (redis.ConnectionError, redis.TimeoutError, OSError):
         return False
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%")[0]).is_loopback
+    except ValueError:
+        return host == "localhost" or host.endswith(".localhost")
+
+
+@pytest.fixture(autouse=True)
+def nothing_leaves_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A safety net under every test: no connection and no name lookup beyond this machine, even
+    if a guard under test failed (a failure then shows as a refused connection, not as traffic)."""
+    real_connect, real_getaddrinfo = socket.socket.connect, socket.getaddrinfo
+
+    def connect(sock: socket.socket, address: object) -> None:
+        if isinstance(address, tuple) and not _loopback(str(address[0])):
+            raise ConnectionRefusedError(f"tests never connect off this machine ({address[0]})")
+        real_connect(sock, address)  # type: ignore[arg-type]
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        name = host.decode() if isinstance(host, bytes) else str(host or "")
+        literal = True
+        try:
+            ipaddress.ip_address(name.strip("[]").split("%")[0])
+        except ValueError:
+            literal = name.isdigit()  # "2130706433" is an address too
+        if name and not literal and not _loopback(name):
+            raise socket.gaierror(socket.EAI_NONAME, f"tests resolve no outside names ({name})")
+        return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 @pytest.fixture(scope="session")

@@ -43,3 +43,15 @@ def test_docker_compose_is_valid_and_uses_real_settings() -> None:
         assert service["healthcheck"]["test"][:2] == ["CMD", "newswatch"]
     assert services["poller"]["command"] == ["poll"] and services["worker"]["command"] == ["worker"]
     assert "healthcheck" in services["redis"]
+
+
+def test_tests_cannot_reach_off_this_machine() -> None:
+    import socket
+
+    import pytest
+
+    with pytest.raises(ConnectionRefusedError), socket.socket() as sock:
+        sock.connect(("10.1.2.3", 80))
+    with pytest.raises(socket.gaierror):
+        socket.getaddrinfo("example.org", 443)
+    assert socket.getaddrinfo("127.0.0.1", 80)
