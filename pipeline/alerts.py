@@ -196,11 +196,6 @@ def joins(record: Record, rules: AlertsFile, steps: Sequence[CaseStep] | None = 
     return sorted(plan(record, rules, steps).join)
 
 
-def destinations_of(rules: AlertsFile, rule_name: str) -> list[str]:
-    rule = next((r for r in rules.rules if r.name == rule_name), None)
-    return list(rule.destinations) if rule else []
-
-
 def rules_sending_to(rules: AlertsFile, kinds: Iterable[str]) -> set[str]:
     """Names of the rules with a destination of one of these types (e.g. ``atom``)."""
     wanted = set(kinds)

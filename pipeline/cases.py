@@ -206,10 +206,6 @@ def _better_date(old: str | None, new: str | None, status: str) -> str | None:
     return new if len(new) > len(old) and new.startswith(old) else old
 
 
-def _rank(status: str) -> int:
-    return STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)
-
-
 def _status(steps: list[CaseStep], default: str) -> str:
     ranked = [s.status for s in steps if s.status in STATUS_ORDER]
     return max(ranked, key=STATUS_ORDER.index) if ranked else default

@@ -38,7 +38,7 @@ from pipeline.dedup import content_key
 from pipeline.errors import Unusable
 from pipeline.models import Article, Page, Removal
 from pipeline.templates import SiteTemplates, strip_template_lines
-from pipeline.urls import canonical_url, digest, host_of
+from pipeline.urls import canonical_url, digest, host_of, page_canonical
 
 # The options every extraction uses, live and in benchmarks (so "bare trafilatura
 # with the same options" in benchmarks/replay.py means exactly these).
@@ -328,7 +328,7 @@ def clean(
 
     return Article(
         url=page.url,
-        canonical_url=canonical_url(url),
+        canonical_url=canonical_url(page_canonical(page.html, url) or url),
         source=page.source or host_of(url),
         title=title,
         text=text,

@@ -24,12 +24,6 @@ from pipeline.models import Entity, EntityType
 _LATIN = re.compile(r"^[\x00-\u024f]+$")
 
 
-def term_regex_part(term: str) -> str:
-    """Whole words for Latin-script terms; a prefix for others (Korean particles, Russian endings)."""
-    body = re.escape(term).replace(r"\ ", r"\s+")
-    return rf"(?<!\w){body}(?!\w)" if _LATIN.match(term) else rf"(?<!\w){body}"
-
-
 def fold(text: str) -> str:
     return " ".join(text.casefold().replace("’", "'").split())
 

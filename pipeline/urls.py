@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from html import unescape
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import courlan
 
@@ -66,5 +67,25 @@ def article_id(canonical: str) -> str:
     return digest(canonical, 16)
 
 
-def same_site(a: str, b: str) -> bool:
-    return host_of(a) == host_of(b) and host_of(a) != ""
+_LINK_TAG = re.compile(r"<link\b[^>]*>", re.IGNORECASE)
+_REL_CANONICAL = re.compile(r"""\brel\s*=\s*["']?canonical\b""", re.IGNORECASE)
+_HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+HEAD_CHARS = 65536  # a canonical link is in the head: no need to read a whole page for it
+
+
+def page_canonical(html: str, url: str) -> str | None:
+    """The page's own ``<link rel=canonical>``, when it points to the same site (else None).
+
+    A canonical link to another site is a syndication claim we do not take on trust: the
+    article keeps its own URL and near-duplicate detection relates it to the original.
+    """
+    for tag in _LINK_TAG.findall(html[:HEAD_CHARS]):
+        if not _REL_CANONICAL.search(tag):
+            continue
+        match = _HREF.search(tag)
+        href = next((g for g in match.groups() if g), "") if match else ""
+        target = urljoin(url, unescape(href.strip()))
+        if target.startswith(("http://", "https://")) and host_of(target) == host_of(url) and host_of(url):
+            return target
+        return None
+    return None

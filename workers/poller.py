@@ -167,10 +167,6 @@ def sync_feeds(app: App) -> int:
     return len(active)
 
 
-def take_lease(app: App, feed_id: str, ttl_s: int = LEASE_S) -> bool:
-    return bool(app.redis.set(app.store.k("lease", feed_id), "1", nx=True, ex=ttl_s))
-
-
 def claim(app: App, feed_ids: list[str], *, now: float, force: bool = False) -> list[str]:
     """Claim the feeds that are due (or, forced, not held back); returns those this poller won."""
     script: Any = app.redis.register_script(_CLAIM)
