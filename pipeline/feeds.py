@@ -116,41 +116,38 @@ def _iso(value: object) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _parse_json_feed(data: bytes, *, feed_id: str, base_url: str | None, language: str | None) -> ParsedFeed:
-    doc = _decode_json(data)
-    if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
-        raise ParseError("not a feed: JSON without an 'items' list (not a JSON Feed)")
-    version = str(doc.get("version", ""))
-    problem = None if "jsonfeed.org/version/" in version else f"unknown JSON Feed version {version!r}"
-    base = _text(doc.get("home_page_url")) or base_url
-    entries: list[FeedEntry] = []
-    seen: set[str] = set()
-    skipped = 0
-    for item in doc["items"]:
-        if not isinstance(item, dict):
-            skipped += 1
-            continue
-        link = _absolute(_text(item.get("url")) or _text(item.get("external_url")) or "", base)
-        guid = _text(str(item["id"])) if item.get("id") is not None else None
+class _Collector:
+    """Entries of one feed, each identified once; entries with nothing to fetch are counted."""
+
+    def __init__(self, feed_id: str, language: str | None) -> None:
+        self.feed_id = feed_id
+        self.language = language
+        self.entries: list[FeedEntry] = []
+        self.skipped = 0
+        self._seen: set[str] = set()
+
+    def add(
+        self,
+        *,
+        link: str,
+        guid: str | None,
+        title: str | None,
+        when: datetime | None,
+        authors: tuple[str, ...],
+        summary: str | None,
+    ) -> None:
         if not link and guid and guid.startswith(("http://", "https://")):
-            link = guid
+            link = guid  # RSS <guid isPermaLink="true">, an Atom id or a JSON Feed id that is a URL
         if not link.startswith(("http://", "https://")):
-            skipped += 1
-            continue
-        when = _iso(item.get("date_published")) or _iso(item.get("date_modified"))
-        title = _text(item.get("title"))
-        entry_id = entry_identity(feed_id, guid, link, title, when)
-        if entry_id in seen:
-            continue
-        seen.add(entry_id)
-        people = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
-        authors = tuple(p["name"].strip() for p in people if isinstance(p, dict) and _text(p.get("name")))
-        summary = (
-            _text(item.get("summary")) or _text(item.get("content_text")) or _text(item.get("content_html"))
-        )
-        entries.append(
+            self.skipped += 1  # nothing to fetch and nothing to point a user to
+            return
+        entry_id = entry_identity(self.feed_id, guid, link, title, when)
+        if entry_id in self._seen:
+            return
+        self._seen.add(entry_id)
+        self.entries.append(
             FeedEntry(
-                feed_id=feed_id,
+                feed_id=self.feed_id,
                 entry_id=entry_id,
                 url=link,
                 guid=guid,
@@ -158,11 +155,40 @@ def _parse_json_feed(data: bytes, *, feed_id: str, base_url: str | None, languag
                 summary=summary[:MAX_SUMMARY_CHARS] if summary else None,
                 published_at=when,
                 authors=authors,
-                language=language or _text(doc.get("language")),
+                language=self.language,
             )
         )
+
+
+def _parse_json_feed(data: bytes, *, feed_id: str, base_url: str | None, language: str | None) -> ParsedFeed:
+    doc = _decode_json(data)
+    if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
+        raise ParseError("not a feed: JSON without an 'items' list (not a JSON Feed)")
+    version = str(doc.get("version", ""))
+    problem = None if "jsonfeed.org/version/" in version else f"unknown JSON Feed version {version!r}"
+    base = _text(doc.get("home_page_url")) or base_url
+    found = _Collector(feed_id, language or _text(doc.get("language")))
+    for item in doc["items"]:
+        if not isinstance(item, dict):
+            found.skipped += 1
+            continue
+        people = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
+        found.add(
+            link=_absolute(_text(item.get("url")) or _text(item.get("external_url")) or "", base),
+            guid=_text(str(item["id"])) if item.get("id") is not None else None,
+            title=_text(item.get("title")),
+            when=_iso(item.get("date_published")) or _iso(item.get("date_modified")),
+            authors=tuple(p["name"].strip() for p in people if isinstance(p, dict) and _text(p.get("name"))),
+            summary=next(
+                (t for k in ("summary", "content_text", "content_html") if (t := _text(item.get(k)))), None
+            ),
+        )
     return ParsedFeed(
-        title=_text(doc.get("title")), entries=tuple(entries), problem=problem, skipped=skipped, format="json"
+        title=_text(doc.get("title")),
+        entries=tuple(found.entries),
+        problem=problem,
+        skipped=found.skipped,
+        format="json",
     )
 
 
@@ -192,51 +218,25 @@ def parse_feed(
     if not parsed.entries and not parsed.get("version"):
         # no entries and no RSS/Atom/RDF root element: an HTML page, an error page, garbage
         raise ParseError(f"not a feed: {problem or 'no RSS, Atom or RDF root element'}")
-    entries: list[FeedEntry] = []
-    seen: set[str] = set()
-    skipped = 0
+    found = _Collector(feed_id, language or parsed.feed.get("language") or None)
     for raw in parsed.entries:
-        link = raw.get("link") or ""
-        if not link:
-            for alt in raw.get("links", []):
-                if alt.get("href"):
-                    link = alt["href"]
-                    break
-        guid = _text(raw.get("id"))
-        if not link and guid and guid.startswith(("http://", "https://")):
-            link = guid  # RSS <guid isPermaLink="true"> or an Atom id that is a URL
-        link = _absolute(link, base_url)
-        if not link.startswith(("http://", "https://")):
-            skipped += 1  # nothing to fetch and nothing to point a user to
-            continue
-        when = _when(raw)
-        entry_id = entry_identity(feed_id, guid, link, raw.get("title"), when)
-        if entry_id in seen:
-            continue
-        seen.add(entry_id)
-        authors = tuple(a.get("name", "").strip() for a in raw.get("authors", []) if a.get("name"))
-        summary = _text(raw.get("summary"))
-        entries.append(
-            FeedEntry(
-                feed_id=feed_id,
-                entry_id=entry_id,
-                url=link,
-                guid=guid,
-                title=_text(raw.get("title")),
-                summary=summary[:MAX_SUMMARY_CHARS] if summary else None,
-                published_at=when,
-                authors=authors,
-                language=language or parsed.feed.get("language") or None,
-            )
+        link = raw.get("link") or next((alt["href"] for alt in raw.get("links", []) if alt.get("href")), "")
+        found.add(
+            link=_absolute(link, base_url) if link else "",
+            guid=_text(raw.get("id")),
+            title=_text(raw.get("title")),
+            when=_when(raw),
+            authors=tuple(a.get("name", "").strip() for a in raw.get("authors", []) if a.get("name")),
+            summary=_text(raw.get("summary")),
         )
     ttl = parsed.feed.get("ttl")
     # RSS 2.0 <ttl>: minutes the channel may be cached (https://www.rssboard.org/rss-specification#ltttlgtSubelementOfLtchannelgt)
     ttl_s = int(ttl) * 60 if isinstance(ttl, str) and ttl.strip().isdigit() else None
     return ParsedFeed(
         title=_text(parsed.feed.get("title")),
-        entries=tuple(entries),
+        entries=tuple(found.entries),
         ttl_s=ttl_s,
         problem=problem,
-        skipped=skipped,
+        skipped=found.skipped,
         format=str(parsed.get("version") or ""),
     )

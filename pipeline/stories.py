@@ -74,7 +74,7 @@ class StoryKeys:
 def generic_names(topic: TopicConfig) -> frozenset[str]:
     """Names that say what the subject is, not which story: the topic's ``generic`` list, actor labels."""
     words: set[str] = set()
-    for term in [*getattr(topic, "generic", ()), *(actor.label for actor in topic.actors.values())]:
+    for term in [*topic.generic, *(actor.label for actor in topic.actors.values())]:
         words.update(fold(w) for w in re.findall(r"[\w'’]+", term))
     return frozenset(words)
 

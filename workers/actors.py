@@ -85,7 +85,7 @@ def process_entry(entry_id: str) -> None:
     feed = app.config.feeds.feeds
     source = next((f.name for f in feed if f.id == entry.feed_id), None)
     try:
-        resp = robots.fetch_page(app.http, app.redis, app.prefix, entry.url)  # robots.txt, rate limit
+        resp = robots.fetch_page(app.http, app.robots, entry.url)  # robots.txt, rate limit
         page = Page(
             url=entry.url,
             final_url=resp.final_url,

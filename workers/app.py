@@ -23,9 +23,11 @@ from config.schema import Config
 from config.settings import Settings
 from workers.broker import make_broker
 from workers.http import HttpClient
-from workers.ratelimit import limiter_for
+from workers.ratelimit import RedisRateLimiter
 from workers.redis_server import EmbeddedRedis
+from workers.robots import RobotsCache
 from workers.store import RedisStore, StrRedis
+from workers.templates import TemplateStore
 
 log = structlog.get_logger(__name__)
 
@@ -41,6 +43,8 @@ class App:
     broker: RedisBroker
     store: RedisStore
     http: HttpClient
+    robots: RobotsCache
+    templates: TemplateStore
     embedded: EmbeddedRedis | None = None
     actors: dict[str, dramatiq.Actor[Any, Any]] = field(default_factory=dict)
 
@@ -73,7 +77,7 @@ class App:
             max_bytes=settings.http_max_bytes,
             user_agent=settings.user_agent,
             allow_private=settings.allow_private_addresses,
-            limiter=limiter_for(client, settings.key_prefix),  # polite per host, across every worker
+            limiter=RedisRateLimiter(client, settings.key_prefix),  # polite per host, across every worker
         )
         broker = make_broker(broker_client, settings.key_prefix, max_retries=settings.max_retries)
         app = cls(
@@ -83,6 +87,8 @@ class App:
             broker=broker,
             store=RedisStore(client, settings.key_prefix),
             http=http,
+            robots=RobotsCache(client, settings.key_prefix),
+            templates=TemplateStore(client, settings.key_prefix),
             embedded=embedded,
         )
         from workers import actors

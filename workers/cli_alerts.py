@@ -77,10 +77,7 @@ def retry(
     with App.open(command_settings()) as nw:
         pairs = alerting.dead_letters(nw)
         if pending:
-            for akey in nw.redis.zrange(nw.store.k("alerts", "pending"), 0, -1):
-                for dest, state in alerting.delivery(nw, akey).items():
-                    if state["state"] in ("pending", "retrying"):
-                        pairs.append((akey, dest))
+            pairs += notify.undelivered(nw)
         if key:
             pairs = [p for p in pairs if p[0].startswith(key)]
         n = notify.retry(nw, list(dict.fromkeys(pairs)))

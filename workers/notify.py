@@ -253,19 +253,32 @@ def retry(app: App, pairs: list[tuple[str, str]]) -> int:
     return n
 
 
+def undelivered(
+    app: App, *, states: tuple[str, ...] = ("pending", "retrying"), older_than_s: float = 0.0
+) -> list[tuple[str, str]]:
+    """(alert key, destination) of deliveries in one of ``states`` whose state is older than that."""
+    cutoff = time.time() - older_than_s
+    found = []
+    for key in app.redis.zrangebyscore(app.store.k("alerts", "pending"), "-inf", cutoff):
+        for dest, state in alerting.delivery(app, key).items():
+            at = datetime.fromisoformat(state["at"]).timestamp() if state.get("at") else 0.0
+            if state.get("state") in states and at <= cutoff:
+                found.append((key, dest))
+    return found
+
+
 def resend_stalled(app: App, *, older_than_s: float = 600.0) -> int:
     """Queue again deliveries still "pending" (never attempted) long after their alert was raised.
 
     That is an alert raised by a worker that died before it could queue the delivery; the
     receiver dedupes on the webhook-id should the first message turn up after all.
     """
-    cutoff = time.time() - older_than_s - app.settings.alert_hold_s
-    stalled = []
-    for key in app.redis.zrangebyscore(app.store.k("alerts", "pending"), "-inf", cutoff):
-        for dest, state in alerting.delivery(app, key).items():
-            at = datetime.fromisoformat(state["at"]).timestamp() if state.get("at") else 0.0
-            if state.get("state") == "pending" and not state.get("attempts") and at < cutoff:
-                stalled.append((key, dest))
+    wait_s = older_than_s + app.settings.alert_hold_s
+    stalled = [
+        (key, dest)
+        for key, dest in undelivered(app, states=("pending",), older_than_s=wait_s)
+        if not alerting.delivery(app, key)[dest].get("attempts")
+    ]
     if stalled:
         log.warning("alert_deliveries_stalled", count=len(stalled))
     return retry(app, stalled)

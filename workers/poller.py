@@ -52,7 +52,6 @@ from pipeline.models import FeedEntry
 from pipeline.prefilter import is_clearly_off_topic
 from workers.app import App
 from workers.http import raise_for_status
-from workers.ratelimit import limiter_for
 
 log = structlog.get_logger(__name__)
 
@@ -280,7 +279,7 @@ def poll(app: App, feed_id: str, *, rng: random.Random | None = None) -> str:
     result = PollResult()
     disabled = False
     try:
-        resp = app.http.get(feed.url, headers=headers, limiter=limiter_for(app.redis, app.prefix))
+        resp = app.http.get(feed.url, headers=headers)  # the client's shared per-host limiter applies
         update["last_http_status"] = resp.status
         raise_for_status(resp)
         for header, name in (("etag", "etag"), ("last-modified", "last_modified")):

@@ -15,6 +15,7 @@ from pipeline.models import Article, DedupVerdict, Page, Record
 from pipeline.record import build_record
 from pipeline.stories import story_keys
 from pipeline.urls import host_of
+from workers import guard
 from workers.alerting import raise_alerts
 from workers.app import App
 from workers.cases import update_cases
@@ -54,16 +55,12 @@ def process_article(app: App, article: Article, *, alerts: bool) -> Saved:
 def process_page(app: App, page: Page, *, alerts: bool) -> Saved:
     """Clean a page (in the thread's cleaner process, under the time limit) with its source's
     learned template lines stripped, count its lines for that source, and process the article."""
-    from workers import guard
-    from workers.templates import TemplateStore
-
-    templates = TemplateStore(app.redis, app.prefix)
     source = page.source or host_of(page.final_url or page.url)
     article = guard.clean_guarded(
         page,
         timeout_s=app.settings.extract_timeout_s,
         max_html_bytes=app.settings.http_max_bytes,
-        templates=templates.load(source),
+        templates=app.templates.load(source),
     )
-    templates.learn_article(article)
+    app.templates.learn_article(article)
     return process_article(app, article, alerts=alerts)

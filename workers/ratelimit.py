@@ -91,15 +91,3 @@ class RedisRateLimiter:
             )
         if wait_ms:
             time.sleep(wait_ms / 1000)
-
-
-_limiters: dict[tuple[int, str], RedisRateLimiter] = {}
-
-
-def limiter_for(redis: StrRedis, prefix: str) -> RedisRateLimiter:
-    """One limiter per Redis client and key prefix (its Lua script is registered once)."""
-    key = (id(redis), prefix)
-    limiter = _limiters.get(key)
-    if limiter is None or limiter.redis is not redis:
-        limiter = _limiters[key] = RedisRateLimiter(redis, prefix)
-    return limiter

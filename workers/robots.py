@@ -19,7 +19,6 @@ from protego import Protego
 
 from pipeline.errors import FetchRefused, PipelineError, UpstreamError
 from workers.http import HttpClient, Response, raise_for_status
-from workers.ratelimit import limiter_for
 from workers.store import StrRedis
 
 log = structlog.get_logger(__name__)
@@ -87,19 +86,8 @@ class RobotsCache:
         return resp.body[:ROBOTS_MAX_BYTES].decode("utf-8", errors="replace")
 
 
-_caches: dict[tuple[int, str], RobotsCache] = {}
-
-
-def robots_for(redis: StrRedis, prefix: str) -> RobotsCache:
-    key = (id(redis), prefix)
-    cache = _caches.get(key)
-    if cache is None or cache.redis is not redis:
-        cache = _caches[key] = RobotsCache(redis, prefix)
-    return cache
-
-
-def fetch_page(client: HttpClient, redis: StrRedis, prefix: str, url: str) -> Response:
-    """GET an article page politely: robots.txt, the shared per-host rate limit, then the status check."""
-    resp = client.get(url, limiter=limiter_for(redis, prefix), robots=robots_for(redis, prefix))
+def fetch_page(client: HttpClient, robots: RobotsCache, url: str) -> Response:
+    """GET an article page politely: robots.txt, the client's shared per-host rate limit, the status."""
+    resp = client.get(url, robots=robots)
     raise_for_status(resp)
     return resp
