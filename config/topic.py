@@ -35,6 +35,9 @@ class EntityDef(Strict):
     actor: str | None = Field(default=None, description="the actor it belongs to or stands for")
     aliases: list[str] = []
     surname: str | None = Field(default=None, description="how a report naming only the surname calls them")
+    official: bool = Field(
+        default=False, description="speaks or acts for a state (a spokeswoman, an envoy): never a detainee"
+    )
 
 
 class PairRule(Strict):
@@ -70,6 +73,23 @@ class CaseRules(Strict):
     )
     charges: dict[str, list[str]] = {}
     roles: list[str] = Field(default=[], description="words before a detainee's name: pastor, citizen ...")
+    officials: list[str] = Field(
+        default=[], description="words before an official's name (spokeswoman, ambassador): never a detainee"
+    )
+    clause_breaks: list[str] = Field(
+        default=[],
+        description="patterns that end a clause (said, according to ...): a detainee and the verb of "
+        "their step stand on the same side of one",
+    )
+    review_after_days: int = Field(
+        default=60,
+        description="a sentence this soon after the detention, with no charge or trial, is reviewed",
+    )
+
+    @field_validator("clause_breaks")
+    @classmethod
+    def _breaks_compile(cls, value: list[str]) -> list[str]:
+        return _compile_all(value)
 
     @field_validator("statuses", "charges")
     @classmethod
@@ -95,9 +115,23 @@ class TopicConfig(Strict):
     )
     background: list[str] = Field(default=[], description="patterns of sentences that recall the past")
     hedges: list[str] = Field(default=[], description="patterns just before a trigger that undo it")
+    hedges_after: list[str] = Field(
+        default=[], description="patterns just after a trigger that undo it (Korean: '... 수 있다')"
+    )
+    recalled: list[str] = Field(
+        default=[],
+        description="patterns just before a trigger, in its clause, that make it a recollection: "
+        "'who was', 'after he was', 'since'",
+    )
+    lead_sentences: int = Field(
+        default=3,
+        description="an event type the title and the first sentences never report, found only later "
+        "and without a sign of recency, is background (types under lead_types)",
+    )
+    lead_types: list[str] = Field(default=[], description="event types held to the lead rule")
     cases: CaseRules = CaseRules()
 
-    @field_validator("background", "hedges")
+    @field_validator("background", "hedges", "hedges_after", "recalled")
     @classmethod
     def _compiles(cls, value: list[str]) -> list[str]:
         return _compile_all(value)

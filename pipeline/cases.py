@@ -25,12 +25,17 @@ STATUS_ORDER = (
     "detained",
     "charged",
     "custody_extended",
+    "trial",
     "sentenced",
     "appeal_decided",
     "released",
     "exchanged",
 )
 REPEATABLE = frozenset({"custody_extended", "appeal_decided"})
+TRIED = frozenset({"charged", "trial", "sentenced", "appeal_decided"})
+REVIEW_AFTER_DAYS = (
+    60  # a sentence sooner than this after the detention, with no charge or trial, is doubtful
+)
 SAME_STEP_DAYS = 10  # two reports of one repeatable step within this many days are one step
 
 
@@ -135,10 +140,30 @@ def _same_step(step: CaseStep, status: str, when: str | None) -> bool:
     return gap is None or gap <= SAME_STEP_DAYS
 
 
+def contradiction(steps: list[CaseStep], status: str, when: str | None, review_after_days: int) -> str | None:
+    """Why a new step cannot follow the case's timeline as it stands, or None when it can."""
+    detained = [s.date for s in steps if s.status == "detained" and s.date and not s.review]
+    if status in ("released", "exchanged") and when and detained and min(detained)[:10] > when[:10]:
+        return f"{status} on {when}, before the detention on {min(detained)}"
+    if status in ("sentenced", "appeal_decided") and not any(
+        s.status in TRIED and not s.review for s in steps
+    ):
+        gap = _days(min(detained), when) if detained and when else None
+        if gap is not None and gap < review_after_days:
+            return f"{status} {gap} days after the detention, with no charge or trial reported"
+    return None
+
+
 def merge(
-    case: Case | None, report: CaseReport, case_id: str, record_id: str, published: datetime | None
+    case: Case | None,
+    report: CaseReport,
+    case_id: str,
+    record_id: str,
+    published: datetime | None,
+    review_after_days: int = REVIEW_AFTER_DAYS,
 ) -> tuple[Case, list[CaseStep]]:
-    """The case with this report folded in, and the steps that are new."""
+    """The case with this report folded in, and the steps that are new (a step that contradicts the
+    timeline is kept with its reason for review, and is not new: nobody is alerted on it)."""
     now = published
     if case is None:
         case = Case(
@@ -159,9 +184,11 @@ def merge(
                 date=when or fallback,
                 evidence=evidence,
                 record_ids=(record_id,),
+                review=contradiction(steps, status, when or fallback, review_after_days),
             )
             steps.append(step)
-            new.append(step)
+            if step.review is None:
+                new.append(step)
         else:
             old = steps[at]
             steps[at] = old.model_copy(
@@ -207,5 +234,5 @@ def _better_date(old: str | None, new: str | None, status: str) -> str | None:
 
 
 def _status(steps: list[CaseStep], default: str) -> str:
-    ranked = [s.status for s in steps if s.status in STATUS_ORDER]
+    ranked = [s.status for s in steps if s.status in STATUS_ORDER and s.review is None]
     return max(ranked, key=STATUS_ORDER.index) if ranked else default

@@ -17,7 +17,7 @@ article names the required actor at least twice.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from config.topic import TopicConfig
 from pipeline.cases import case_ids
@@ -30,7 +30,7 @@ from pipeline.entities import (
     find_mentions,
     fold,
 )
-from pipeline.events import CompiledEvents, compile_events, extract, split_sentences
+from pipeline.events import RECENT, YEAR, CompiledEvents, Found, compile_events, extract, split_sentences
 from pipeline.models import Article, Enrichment
 
 CO_SCALE = 2.0  # strength at which a pair's score reaches 1 - 1/e
@@ -90,6 +90,44 @@ def _by_sentence(starts: list[int], mentions: list[Mention], length: int) -> lis
     return out
 
 
+def lead_rule(found: list[Found], title: str, topic: TopicConfig, compiled: CompiledTopic) -> list[Found]:
+    """News comes first: an event type (of ``lead_types``) that neither the title nor the first
+    ``lead_sentences`` sentences report, found only further down without a sign of recency, is what
+    the article recalls (a detention story's "after Seoul joined Western sanctions"), not its news."""
+    held = set(topic.lead_types)
+    in_lead = {f.event.type for f in found if not f.event.background and f.sentence < topic.lead_sentences}
+    in_title = {t for t, rs in compiled.events.triggers.items() if title and any(r.search(title) for r in rs)}
+    out = []
+    promoted: set[str] = set()
+    for f in found:
+        e = f.event
+        if (
+            e.background
+            and e.type in in_title - in_lead - promoted
+            and f.sentence < topic.lead_sentences
+            and not YEAR.search(e.evidence)
+        ):
+            # the headline reports it and the lead tells it: news, whatever tense the lead uses
+            promoted.add(e.type)
+            f = replace(
+                f,
+                event=e.model_copy(
+                    update={"background": False, "confidence": min(1.0, round(e.confidence * 2, 2))}
+                ),
+            )
+        elif (
+            e.type in held
+            and not e.background
+            and e.type not in in_lead | in_title
+            and not RECENT.search(e.evidence)
+        ):
+            f = replace(
+                f, event=e.model_copy(update={"background": True, "confidence": round(e.confidence / 2, 2)})
+            )
+        out.append(f)
+    return out
+
+
 def enrich(article: Article, topic: TopicConfig) -> Enrichment:
     compiled = compile_topic(topic)
     text, title = article.text, article.title or ""
@@ -97,7 +135,9 @@ def enrich(article: Article, topic: TopicConfig) -> Enrichment:
     title_mentions = find_mentions(title, compiled.lexicon) if title else []
     sents = split_sentences(text)
     per_sentence = _by_sentence([s.start for s in sents], mentions, len(text))
-    found = extract(sents, per_sentence, topic, compiled.events, article.published_at)
+    found = lead_rule(
+        extract(sents, per_sentence, topic, compiled.events, article.published_at), title, topic, compiled
+    )
     reported = [f for f in found if not f.event.background]
 
     counts: dict[str, int] = dict.fromkeys(topic.actors, 0)

@@ -39,9 +39,40 @@ _ROMAN_PAIRS = (
 _ROMAN_CONSONANTS = str.maketrans("ptkr", "bdgl")
 
 
+_CYRILLIC = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        "a b w g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch - y - e yu ya".split(),
+        strict=True,
+    )
+)
+_HANGUL_INITIAL = "g kk n d tt r m b pp s ss - j jj ch k t p h".split()
+_HANGUL_VOWEL = "a ae ya yae eo e yeo ye o wa wae oe yo u wo we wi yu eu ui i".split()
+_HANGUL_FINAL = "- k k k n n n t l k m l l l p l m p p t t ng t t k t p t".split()
+
+
+def romanize(text: str) -> str:
+    """Hangul (Revised Romanization, syllable by syllable) and Cyrillic in Latin letters; the rest as is."""
+    out = []
+    for ch in text.casefold():
+        code = ord(ch) - 0xAC00
+        if 0 <= code < 11172:
+            parts = (
+                _HANGUL_INITIAL[code // 588],
+                _HANGUL_VOWEL[(code % 588) // 28],
+                _HANGUL_FINAL[code % 28],
+            )
+            out.append("".join(p for p in parts if p != "-") + " ")
+        elif ch in _CYRILLIC:
+            out.append(_CYRILLIC[ch].strip("-"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def skeleton(name: str) -> str:
-    """A romanization-proof key: Baek Won-soon, Paek Won-sun and Paik Wonsoon share one."""
-    s = re.sub(r"[^a-z]", "", name.casefold())
+    """A romanization-proof key: Baek Won-soon, Paek Won-sun, Paik Wonsoon, 백원순, Пэк Вон Сун share one."""
+    s = re.sub(r"[^a-z]", "", romanize(name))
     for a, b in _ROMAN_PAIRS:
         s = s.replace(a, b)
     s = s.translate(_ROMAN_CONSONANTS)
@@ -57,6 +88,7 @@ class Known:
     type: EntityType
     actor: str | None
     surname: str | None = None
+    official: bool = False  # speaks or acts for a state: never a detainee
 
 
 @dataclass(frozen=True)
@@ -143,10 +175,17 @@ def build_lexicon(topic: TopicConfig) -> Lexicon:
     by_skeleton: dict[str, Known] = {}
     by_surname: dict[str, Known] = {}
     for ent in topic.entities:
-        known = Known(id=slug(ent.name), name=ent.name, type=ent.type, actor=ent.actor, surname=ent.surname)
+        known = Known(
+            id=slug(ent.name),
+            name=ent.name,
+            type=ent.type,
+            actor=ent.actor,
+            surname=ent.surname,
+            official=ent.official,
+        )
         for alias in (ent.name, *ent.aliases):
             table[fold(alias)] = (known, False)  # a named entity outranks an actor term of the same text
-            if ent.type == "person" and _LATIN.match(alias) and " " in alias.strip():
+            if ent.type == "person" and (" " in alias.strip() or not _LATIN.match(alias)):
                 by_skeleton[skeleton(alias)] = known
         if ent.surname:
             by_surname[skeleton(ent.surname)] = known
@@ -170,13 +209,16 @@ def build_lexicon(topic: TopicConfig) -> Lexicon:
     )
 
 
-_NAME = r"[A-Z][a-z]+(?:[ -][A-Z]?[a-z]+){1,2}"
+_NAME = r"[A-Z][a-z]+(?:(?: [A-Z]|-[A-Za-z])[a-z]+){1,2}"  # "Kim Min-su", "Lee Sun-gu"; never "Baek was"
 _UNKNOWN_PERSON = [
     # "a South Korean national surnamed Jung", "по фамилии Ким"
     (re.compile(r"\b(?:surnamed|family name)\s+([A-Z][a-z]+)"), True),
     (re.compile(r"по фамилии\s+([А-ЯЁ][а-яё]+)"), True),
     # Korean-style given names: "Kim Hong-kyun", "Park Min-hee"
     (re.compile(r"\b([A-Z][a-z]{1,4} [A-Z][a-z]+-[a-z]+)\b"), False),
+    # Korean press style: a surname and 씨 or 모씨 ("백모씨", "백 씨"), a full name and 씨 ("백원순 씨")
+    (re.compile(r"(?<![가-힣])([가-힣])\s?(?:모\s?)?씨"), True),
+    (re.compile(r"(?<![가-힣])([가-힣]{3})\s씨"), False),
 ]
 _TITLE_PERSON = re.compile(rf"\b(?:Mr|Mrs|Ms|Dr)\.?\s+({_NAME}|[A-Z][a-z]+)")
 
@@ -197,12 +239,32 @@ def _unknown(text: str, lex: Lexicon) -> list[tuple[int, int, str, bool]]:
     return found
 
 
+NEAR_FROM = 5  # the first letters (a surname and the start of a given name) must agree exactly
+
+
+def near(a: str, b: str) -> bool:
+    """Two skeletons one edit apart late in the name ("Won-soon" and "Won Sung"), both long enough for
+    that to be a spelling, not another person (Kim Hong-kyun is not Kim Jong-un)."""
+    if a == b:
+        return True
+    if min(len(a), len(b)) < NEAR_FROM + 2 or abs(len(a) - len(b)) > 1 or a[:NEAR_FROM] != b[:NEAR_FROM]:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(NEAR_FROM, len(long_)))
+
+
 def _person(name: str, surname_only: bool, lex: Lexicon) -> Known:
     key = skeleton(name)
     if surname_only and key in lex.by_surname:
         return lex.by_surname[key]
-    if not surname_only and key in lex.by_skeleton:
-        return lex.by_skeleton[key]
+    if not surname_only:
+        if key in lex.by_skeleton:
+            return lex.by_skeleton[key]
+        close = {k.id: k for s, k in lex.by_skeleton.items() if near(s, key)}
+        if len(close) == 1:  # "Baek Won Sung": one letter from a known name, and no other
+            return next(iter(close.values()))
     return Known(id=slug(name), name=name, type="person", actor=None, surname=name if surname_only else None)
 
 

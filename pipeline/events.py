@@ -74,9 +74,9 @@ _DATES = [
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _UNTIL = re.compile(r"(until|till|through|to|до|까지)\s*$", re.IGNORECASE)
 _UNTIL_AFTER = re.compile(r"\s*(까지|이내)")
-_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
-_RECENT = re.compile(
-    r"\b(today|yesterday|this (week|month|year)"
+YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+RECENT = re.compile(
+    r"\b(today|yesterday|this (week|month|year)|(on )?the same day|later that day"
     r"|on (Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))\b"
     r"|(сегодня|вчера|на этой неделе)|(오늘|어제|이번 주)",
     re.IGNORECASE,
@@ -154,6 +154,10 @@ class CompiledEvents:
     statuses: list[tuple[str, list[re.Pattern[str]]]]
     charges: list[tuple[str, list[re.Pattern[str]]]]
     pairs: list[frozenset[str]]
+    hedges_after: list[re.Pattern[str]] = ()  # type: ignore[assignment]
+    recalled: list[re.Pattern[str]] = ()  # type: ignore[assignment]
+    clause_breaks: re.Pattern[str] | None = None
+    officials: re.Pattern[str] | None = None
 
 
 def compile_events(topic: TopicConfig) -> CompiledEvents:
@@ -168,13 +172,50 @@ def compile_events(topic: TopicConfig) -> CompiledEvents:
         statuses=[(s, c(p)) for s, p in topic.cases.statuses.items()],
         charges=[(s, c(p)) for s, p in topic.cases.charges.items()],
         pairs=[frozenset(p.actors) for p in topic.pairs],
+        hedges_after=c(topic.hedges_after),
+        recalled=c(topic.recalled),
+        clause_breaks=re.compile("|".join(f"(?:{p})" for p in topic.cases.clause_breaks), re.IGNORECASE)
+        if topic.cases.clause_breaks
+        else None,
+        officials=re.compile(
+            r"\b(?:" + "|".join(re.escape(w) for w in topic.cases.officials) + r")\b\W*(?:\w+\W+){0,2}$",
+            re.IGNORECASE,
+        )
+        if topic.cases.officials
+        else None,
     )
+
+
+def clause_of(text: str, at: int, ce: CompiledEvents) -> tuple[int, int]:
+    """The span of the clause around ``at``: between the clause breaks (said, according to, ';' ...)."""
+    if ce.clause_breaks is None:
+        return 0, len(text)
+    start, end = 0, len(text)
+    for m in ce.clause_breaks.finditer(text):
+        if m.end() <= at:
+            start = m.end()
+        elif m.start() > at:
+            end = m.start()
+            break
+    return start, end
+
+
+def same_clause(text: str, a: int, b: int, ce: CompiledEvents) -> bool:
+    lo, hi = (a, b) if a <= b else (b, a)
+    return ce.clause_breaks is None or ce.clause_breaks.search(text, lo, hi) is None
+
+
+def reference_year(text: str) -> int | None:
+    """The latest year an undated article names: its own time, for telling the past from the news."""
+    years = [int(y) for y in YEAR.findall(text)]
+    return max(years) if years else None
 
 
 @dataclass(frozen=True)
 class Found:
     event: Event
     pair: frozenset[str] | None  # the subject pair the event connects
+    sentence: int = 0  # where it was found
 
 
 _DATELINE = re.compile(r"^\s*[A-ZА-ЯЁ][A-ZА-ЯЁ .-]{2,30},\s[^—–]{0,30}[—–-]\s")
@@ -184,6 +225,12 @@ _GROUPS = re.compile(
     r"^[\s-]*(security |border |state )?"
     r"(defectors?|workers?|officials?|authorities|troops|soldiers|diplomats?|"
     r"media|side|government|police|officers?|guards?|investigators?|courts?|prosecutors?|embassy|consulate)\b",
+    re.IGNORECASE,
+)
+# "Baek's wife", "his lawyer": the person named is not the one the verb is about
+_RELATIVE = re.compile(
+    r"\s*['’]s\s+(wife|husband|son|daughter|brother|sister|mother|father|family|lawyer|attorney|colleague|"
+    r"relatives?|children|parents)\b",
     re.IGNORECASE,
 )
 _PLACE_PREP = re.compile(r"\b(in|at|near|в|во)\s+(the\s+)?(\w+\s+of\s+)?$", re.IGNORECASE)
@@ -218,15 +265,21 @@ def _label(m: Mention, labels: dict[str, str]) -> str:
     return m.entity.name
 
 
-def is_background(sentence: str, ce: CompiledEvents, published: date | None, when: str | None) -> bool:
+def is_background(
+    sentence: str, ce: CompiledEvents, published: date | None, when: str | None, ref_year: int | None = None
+) -> bool:
+    """A sentence recalling the past: a background cue, or a date well before the article's own time."""
     if any(r.search(sentence) for r in ce.background):
         return True
-    if published is None or _RECENT.search(sentence):
+    if RECENT.search(sentence):
         return False
+    if published is None:
+        years = [int(y) for y in YEAR.findall(sentence)]
+        return ref_year is not None and bool(years) and max(years) < ref_year
     if when and len(when) >= 7:
         y, mth = int(when[:4]), int(when[5:7])
         return (published.year - y) * 12 + (published.month - mth) > 6
-    years = [int(y) for y in _YEAR.findall(sentence)]
+    years = [int(y) for y in YEAR.findall(sentence)]
     return bool(years) and max(years) < published.year
 
 
@@ -239,6 +292,7 @@ def extract(
 ) -> list[Found]:
     """Events in the sentences; ``mentions_of[i]`` are the entity mentions of sentence i."""
     pub = published.date() if published else None
+    ref_year = None if pub else reference_year(" ".join(s.text for s in sentences))
     labels = {k: a.label or k for k, a in topic.actors.items()}
     case_types = set(topic.cases.events)
     found: list[Found] = []
@@ -256,13 +310,14 @@ def extract(
         if not window and last_detainee is None:
             continue  # no party of the subject in sight: no event of it here
         for etype, rule in topic.events.items():
-            trigger = _trigger(text, ce.triggers[etype], ce.hedges if rule.hedges else [])
-            if trigger is None:
+            hit = _trigger(text, ce.triggers[etype], ce.hedges if rule.hedges else [], ce)
+            if hit is None:
                 continue
+            trigger, looks_back = hit
             if ce.requires[etype] and not any(r.search(text) for r in ce.requires[etype]):
                 continue
             when = event_date(text, pub)
-            background = is_background(text, ce, pub, when)
+            background = looks_back or is_background(text, ce, pub, when, ref_year)
             rel = [(m.start - sent.start, m) for m in here]
             place = _place(text, trigger, rel)
             scope = set(window)
@@ -314,7 +369,7 @@ def extract(
                 event = event.model_copy(update={"confidence": round(rule.confidence * 0.5, 2)})
             else:
                 event = event.model_copy(update={"confidence": rule.confidence})
-            found.append(Found(event=event, pair=pair))
+            found.append(Found(event=event, pair=pair, sentence=i))
     return found
 
 
@@ -328,18 +383,36 @@ def _place(text: str, at: int, rel: list[tuple[int, Mention]]) -> str | None:
     return min(places, key=lambda x: x[0])[1].entity.name if places else None
 
 
-def _trigger(text: str, triggers: list[re.Pattern[str]], hedges: list[re.Pattern[str]]) -> int | None:
-    """Where the first trigger that no hedge undoes starts, or None."""
-    best: int | None = None
+def _hedged(text: str, start: int, end: int, hedges: list[re.Pattern[str]], ce: CompiledEvents) -> bool:
+    head = text[max(0, start - 80) : start]
+    if any(h.search(head) for h in hedges):
+        return True
+    tail = text[end : end + 40]
+    return bool(hedges) and any(h.search(tail) for h in ce.hedges_after)
+
+
+def recalled(text: str, start: int, ce: CompiledEvents) -> bool:
+    """A trigger in a clause that looks back ("who was arrested", "after he was deported")."""
+    lo, _ = clause_of(text, start, ce)
+    head = text[max(lo, start - 80) : start]
+    return any(r.search(head) for r in ce.recalled)
+
+
+def _trigger(
+    text: str, triggers: list[re.Pattern[str]], hedges: list[re.Pattern[str]], ce: CompiledEvents
+) -> tuple[int, bool] | None:
+    """Where the first trigger that no hedge undoes starts, preferring one that is not recalled."""
+    best: tuple[bool, int] | None = None
     for regex in triggers:
         for m in regex.finditer(text):
-            head = text[max(0, m.start() - 80) : m.start()]
-            if any(h.search(head) for h in hedges):
+            if _hedged(text, m.start(), m.end(), hedges, ce):
                 continue
-            if best is None or m.start() < best:
-                best = m.start()
-            break
-    return best
+            cand = (recalled(text, m.start(), ce), m.start())
+            if best is None or cand < best:
+                best = cand
+            if not cand[0]:
+                break
+    return (best[1], best[0]) if best else None
 
 
 def _actor_target(
@@ -377,12 +450,29 @@ def _case_event(
     earlier: Mention | None,
 ) -> tuple[Event, Mention | None]:
     """A detention, release or consular event: the detainee, their nationality, who holds them."""
-    # the person named nearest the trigger ("Baek, who was arrested", not "Zakharova said")
-    people = sorted((abs(pos - at), pos, m) for pos, m in rel if m.entity.type == "person")
+    # the person named nearest the trigger, in its clause ("Baek, who was arrested", not "Zakharova
+    # said"), who is no official speaking for a state
+    people = sorted(
+        (abs(pos - at), pos, m)
+        for pos, m in rel
+        if m.entity.type == "person"
+        and not m.entity.official
+        and not _RELATIVE.match(text, pos + len(m.text))
+        and not (ce.officials and ce.officials.search(text[max(0, pos - 60) : pos]))
+        and same_clause(text, pos, at, ce)
+    )
     detainee = people[0][2] if people else None
+    # only officials, or a detainee's relative ("Baek's wife ... released her"), named here: "her" is not
+    # the detainee of the sentences before
+    officials_only = detainee is None and any(m.entity.type == "person" for _, m in rel)
     if detainee is None and _PRONOUN.match(text):
         detainee = next((m for m in before if m.entity.type == "person"), None)
-    if detainee is None and earlier is not None and (_PRONOUN.match(text) or _HAS_PRONOUN.search(text)):
+    if (
+        detainee is None
+        and earlier is not None
+        and (_PRONOUN.match(text) or _HAS_PRONOUN.search(text))
+        and not (officials_only and not _PRONOUN.match(text))
+    ):
         detainee = earlier  # "the court extended his detention": the detainee of the sentences before
     # the nationality word nearest the trigger on the detainee's side of it: after an active verb
     # ("officers detained a South Korean"), before a passive one ("a South Korean was detained")
@@ -415,10 +505,11 @@ def _case_event(
     else:
         target = None
     status = None
-    if etype in ("detention", "release"):
-        status = _first(ce.statuses, text) if etype == "detention" else _release_status(text, ce)
-        if etype == "detention" and status in ("released", "exchanged"):
-            status = "detained"
+    who_at = next((pos for pos, m in rel if m is detainee), None)
+    if etype == "detention":
+        status = _status(text, ce, who_at, exclude=("released", "exchanged")) or "detained"
+    elif etype == "release":
+        status = _status(text, ce, who_at, only=("released", "exchanged")) or "released"
     charge = _first(ce.charges, text)
     event = Event(
         type=etype,
@@ -437,9 +528,29 @@ def _case_event(
     return event, detainee
 
 
-def _release_status(text: str, ce: CompiledEvents) -> str:
-    status = _first([(s, p) for s, p in ce.statuses if s in ("exchanged", "released")], text)
-    return status or "released"
+def _status(
+    text: str,
+    ce: CompiledEvents,
+    who_at: int | None,
+    *,
+    only: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+) -> str | None:
+    """The most specific status the sentence reports: its verb not hedged ("punishable by up to 20
+    years"), not looking back ("after he was deported"), in the detainee's clause when they are named."""
+    for name, regexes in ce.statuses:
+        if (only and name not in only) or name in exclude:
+            continue
+        for regex in regexes:
+            for m in regex.finditer(text):
+                if m.end() - m.start() <= 1:
+                    continue  # a catch-all: the default, not a report of its own
+                if _hedged(text, m.start(), m.end(), ce.hedges, ce) or recalled(text, m.start(), ce):
+                    continue
+                if who_at is not None and not same_clause(text, who_at, m.start(), ce):
+                    continue
+                return name
+    return None
 
 
 def person_key(detainee: Mention | None, nationality: str | None) -> str | None:

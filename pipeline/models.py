@@ -19,6 +19,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+DatePrecision = Literal["day", "month", "year"]
+
+
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -41,8 +44,10 @@ class FeedEntry(Frozen):
     title: str | None = None
     summary: str | None = None
     published_at: datetime | None = None
+    published_precision: DatePrecision = "day"
     authors: tuple[str, ...] = ()
     language: str | None = None
+    warnings: tuple[str, ...] = Field(default=(), description="optional fields that could not be read")
 
     _utc = field_validator("published_at")(_aware)
 
@@ -58,6 +63,7 @@ class Page(Frozen):
     entry: FeedEntry | None = None
     fetched_at: datetime = Field(default_factory=utcnow)
     origin: Literal["feed", "replay", "extract"] = "feed"
+    warnings: tuple[str, ...] = Field(default=(), description="optional fields that could not be read")
 
     _utc = field_validator("fetched_at")(_aware)
 
@@ -78,6 +84,7 @@ class Article(Frozen):
     title: str | None = None
     text: str
     published_at: datetime | None = None
+    published_precision: DatePrecision = "day"
     authors: tuple[str, ...] = ()
     language: str | None = None
     site_name: str | None = None
@@ -92,8 +99,11 @@ class Article(Frozen):
         "itself says, so that learning more template lines never makes an unchanged page look revised",
     )
     field_sources: dict[str, str] = Field(
-        default_factory=dict, description="where title, published_at, authors came from: feed, page, input"
+        default_factory=dict,
+        description="where title, published_at, authors came from: feed, input, page; for published_at "
+        "also url, dateline, or fetched (no date found: the article is filed under its fetch time)",
     )
+    warnings: tuple[str, ...] = Field(default=(), description="optional fields that could not be read")
 
     _utc = field_validator("published_at", "fetched_at")(_aware)
 
@@ -176,6 +186,10 @@ class CaseStep(Frozen):
     date: str | None = None
     evidence: str = ""
     record_ids: tuple[str, ...] = ()
+    review: str | None = Field(
+        default=None,
+        description="why the step contradicts the timeline: kept for a person to check, no alert",
+    )
 
 
 class Case(Frozen):
@@ -204,6 +218,9 @@ class Record(Frozen):
     title: str | None = None
     text: str = ""
     published_at: datetime | None = None
+    published_precision: DatePrecision = Field(
+        default="day", description="how much of published_at the source gave: day, month or year"
+    )
     fetched_at: datetime
     stored_at: datetime = Field(default_factory=utcnow)
     language: str | None = None
@@ -223,6 +240,7 @@ class Record(Frozen):
     entities: tuple[Entity, ...] = ()
     case_ids: tuple[str, ...] = ()
     field_sources: dict[str, str] = Field(default_factory=dict)
+    warnings: tuple[str, ...] = Field(default=(), description="optional fields that could not be read")
 
     _utc = field_validator("published_at", "fetched_at", "stored_at")(_aware)
 

@@ -55,7 +55,14 @@ def update_cases(app: App, record: Record) -> list[CaseStep]:
                     pipe.watch(case_key(app, case_id))
                     raw = r.get(case_key(app, case_id))
                     case = Case.model_validate_json(raw) if raw else None
-                    updated, steps = merge(case, report, case_id, record.id, record.sort_time)
+                    updated, steps = merge(
+                        case,
+                        report,
+                        case_id,
+                        record.id,
+                        record.sort_time,
+                        app.config.topic.cases.review_after_days,
+                    )
                     pipe.multi()
                     pipe.set(case_key(app, case_id), updated.model_dump_json())
                     pipe.sadd(nat_key, case_id)
