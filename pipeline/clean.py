@@ -34,9 +34,10 @@ from trafilatura.settings import Document
 from trafilatura.utils import decode_file, repair_faulty_html
 from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
 
+from pipeline import dates
 from pipeline.dedup import content_key
 from pipeline.errors import Unusable
-from pipeline.models import Article, Page, Removal
+from pipeline.models import Article, DatePrecision, Page, Removal
 from pipeline.templates import SiteTemplates, strip_template_lines
 from pipeline.urls import canonical_url, digest, host_of, page_canonical
 
@@ -158,8 +159,8 @@ class PageExtraction:
 
 
 def _date_params(now: datetime) -> dict[str, Any]:
-    # htmldate without its extensive search: the page's markup (meta tags, JSON-LD, <time>,
-    # the URL) and no scan of the free text, which costs a third of a bare extraction on the
+    # htmldate without its extensive search: the page's markup (meta tags, JSON-LD, <time>)
+    # and no scan of the free text, which costs a third of a bare extraction on the
     # extraction benchmark and only serves pages whose feed gave no date anyway.
     return {
         "extensive_search": False,
@@ -196,7 +197,10 @@ def extract_page(
     if need_title:
         out.title = meta.title or extract_title(tree)
     if need_date:
-        out.date = find_date(tree, url=meta.url or url, **_date_params(now or datetime.now(UTC)))
+        # the page's markup only: a date in the URL is pipeline.dates' fallback, where it keeps
+        # its precision (/2024/03/ is a month) and says it came from the URL ("" stops htmldate
+        # from reading the URL, or the canonical link's)
+        out.date = find_date(tree, url="", **_date_params(now or datetime.now(UTC)))
     author = meta.author if meta.author and " " in meta.author else None
     out.text, out.removed = _clean_text(tree, url)
     if need_author and author is None:
@@ -228,15 +232,6 @@ def sane_date(value: datetime | None, *, now: datetime) -> datetime | None:
     if value < EARLIEST or value > now + FUTURE_SLACK:
         return None
     return value
-
-
-def _page_date(raw: str | None) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        return datetime.fromisoformat(raw)
-    except ValueError:
-        return None
 
 
 _WS = re.compile(r"[ \t\u00a0]+")
@@ -304,16 +299,26 @@ def clean(
         raise Unusable(f"page has about {tags} tags, over the {MAX_TAGS} cap", code="too_complex")
     url = page.final_url or page.url
     entry = page.entry
+    # a replayed line's own title and date play the feed entry's part; they are its input's
+    claimed_by = "input" if page.origin == "replay" and entry and entry.feed_id == "replay" else "feed"
     title = _sane_title(entry.title) if entry else None
-    published = sane_date(entry.published_at, now=now) if entry else None
+    entry_date = (
+        dates.DateReading(entry.published_at, entry.published_precision, claimed_by)
+        if entry and entry.published_at
+        else None
+    )
     authors = _sane_authors(entry.authors) if entry else ()
+    warnings = [*page.warnings, *(entry.warnings if entry else ())]
+    if entry and len(authors) < len(entry.authors):
+        warnings.append(f"authors from {claimed_by}: dropped names that are not names: {entry.authors!r}")
     sources: dict[str, str] = {}
-    for name, value in (("title", title), ("published_at", published), ("authors", authors)):
+    for name, value in (("title", title), ("authors", authors)):
         if value:
-            sources[name] = "feed"
+            sources[name] = claimed_by
 
+    need_date = entry_date is None or not dates.plausible(entry_date.at, now)
     doc = extract_page(
-        page.html, url, need_title=not title, need_date=not published, need_author=not authors, now=now
+        page.html, url, need_title=not title, need_date=need_date, need_author=not authors, now=now
     )
     text, cut = strip_template_lines(doc.text, templates)
     if len(text) < MIN_TEXT_CHARS:
@@ -321,8 +326,16 @@ def clean(
 
     if not title and (title := _sane_title(doc.title)):
         sources["title"] = "page"
-    if not published and (published := sane_date(_page_date(doc.date), now=now)):
-        sources["published_at"] = "page"
+    published, date_warnings = dates.published_date(
+        [(claimed_by, entry_date), ("page", doc.date)],
+        url=url,
+        text=text,
+        fetched_at=page.fetched_at,
+        now=now,
+        live=page.origin == "feed",
+    )
+    sources["published_at"] = published.source
+    warnings.extend(date_warnings)
     if not authors and doc.author and (authors := _sane_authors(doc.author.split(";"))):
         sources["authors"] = "page"
 
@@ -332,7 +345,8 @@ def clean(
         source=page.source or host_of(url),
         title=title,
         text=text,
-        published_at=published,
+        published_at=None if published.source == "fetched" else published.at,
+        published_precision=published.precision,
         authors=authors,
         language=detect_language(text, (entry.language if entry else None) or doc.language),
         site_name=doc.sitename or None,
@@ -343,6 +357,7 @@ def clean(
         removed=tuple(Removal(text=t, reason=r) for t, r in [*doc.removed, *cut]),
         page_hash=digest(content_key(doc.text), 32),
         field_sources=sources,
+        warnings=tuple(warnings),
     )
 
 
@@ -351,26 +366,41 @@ def article_from_text(
     url: str,
     text: str,
     title: str | None = None,
-    published_at: datetime | None = None,
+    published_at: object = None,
     source: str | None = None,
     language: str | None = None,
     now: datetime | None = None,
+    published_precision: DatePrecision | None = None,
+    warnings: tuple[str, ...] | list[str] = (),
 ) -> Article:
-    """An Article from text that is already clean (a replayed backlog line with ``text``)."""
+    """An Article from text that is already clean (a replayed backlog line with ``text``).
+
+    ``published_at`` is a datetime (of ``published_precision``) or any form pipeline.dates reads;
+    without a readable one, the date comes from the URL, the dateline or the time of reading.
+    """
     now = now or datetime.now(UTC)
     text = normalize_text(text)
     if len(text) < MIN_TEXT_CHARS:
         raise Unusable(f"article text too short ({len(text)} characters)", code="no_text")
-    published = sane_date(published_at, now=now)
+    claimed = (
+        dates.DateReading(published_at, published_precision or "day", "input")
+        if isinstance(published_at, datetime)
+        else published_at
+    )
+    published, date_warnings = dates.published_date(
+        [("input", claimed)], url=url, text=text, fetched_at=now, now=now, live=False
+    )
     return Article(
         url=url,
         canonical_url=canonical_url(url),
         source=source or host_of(url),
         title=title,
         text=text,
-        published_at=published,
+        published_at=None if published.source == "fetched" else published.at,
+        published_precision=published.precision,
         language=detect_language(text, language),
         origin="replay",
         fetched_at=now,
-        field_sources={k: "input" for k, v in (("title", title), ("published_at", published)) if v},
+        field_sources={**({"title": "input"} if title else {}), "published_at": published.source},
+        warnings=(*warnings, *date_warnings),
     )

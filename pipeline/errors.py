@@ -11,6 +11,7 @@
     │   ├── FetchRefused          4xx, a blocked address or scheme, a body over the size cap
     │   ├── ParseError            a feed or page we cannot read
     │   └── BadInput              a replay line or a stored blob that is not what it claims
+    │       └── UnreadableDate    a date in no form we read, or implausible: a warning on the record
     └── Rejected                  an expected outcome, not a failure: the article is set aside
         ├── Duplicate             already stored under another URL or the same one
         ├── OffTopic              the prefilter judged it off the subject
@@ -85,6 +86,12 @@ class ParseError(PermanentError):
 
 class BadInput(PermanentError):
     code = "bad_input"
+
+
+class UnreadableDate(BadInput):
+    """An optional date that cannot be read; its caller keeps the article and records a warning."""
+
+    code = "bad_date"
 
 
 class Rejected(PipelineError):

@@ -24,6 +24,7 @@ def build_record(
         title=article.title,
         text="" if copy else article.text,
         published_at=article.published_at,
+        published_precision=article.published_precision,
         fetched_at=article.fetched_at,
         language=article.language,
         authors=article.authors,
@@ -41,4 +42,5 @@ def build_record(
         entities=() if copy else enrichment.entities,
         case_ids=() if copy else enrichment.case_ids,
         field_sources=article.field_sources,
+        warnings=article.warnings,
     )

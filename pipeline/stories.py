@@ -20,6 +20,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 
 from config.topic import TopicConfig
@@ -118,6 +119,20 @@ def story_keys(text: str, title: str | None, topic: TopicConfig, *, outlet: str 
     }
     top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_KEYS]
     return StoryKeys(weights=dict(top))
+
+
+def story_window(at: datetime, precision: str = "day") -> tuple[float, float]:
+    """The span (epoch seconds) in which an article looks for its story: STORY_WINDOW_S either side
+    of its date, and of its whole month or year when its date is only that precise (a month-precise
+    date matches any day of that month)."""
+    start = at.timestamp()
+    if precision == "month":
+        end = datetime(at.year + at.month // 12, at.month % 12 + 1, 1, tzinfo=at.tzinfo).timestamp()
+    elif precision == "year":
+        end = datetime(at.year + 1, 1, 1, tzinfo=at.tzinfo).timestamp()
+    else:
+        end = start
+    return start - STORY_WINDOW_S, end + STORY_WINDOW_S
 
 
 def idf(stories_with_key: int) -> float:

@@ -83,7 +83,9 @@ def test_text_input_becomes_an_article() -> None:
     )
     assert article.canonical_url == "https://a.example/x"
     assert article.source == "a.example"
-    assert article.field_sources == {"title": "input"}
+    # no date anywhere: the record is filed under the time it was read, and says so
+    assert article.field_sources == {"title": "input", "published_at": "fetched"}
+    assert article.published_at is None
 
 
 # --------------------------------------------------------------------------- golden pages
