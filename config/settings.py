@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         "names its own secret_env; never logged",
     )
 
+    api_token: SecretStr | None = Field(
+        default=None,
+        description="bearer token of `newswatch serve`: needed by every POST, and by every route when it "
+        "listens beyond loopback (it will not start there without one); never logged",
+    )
+
     @field_validator("key_prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
@@ -110,6 +116,15 @@ class Settings(BaseSettings):
             return None
         if not re.match(r"^(redis|rediss|unix)://", value):
             raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("api_token")
+    @classmethod
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("use at least 16 characters (e.g. `openssl rand -hex 24`)")
         return value
 
     @field_validator("hook_secret")

@@ -102,18 +102,22 @@ def test(rule: Annotated[str, typer.Argument(help="a rule's name in alerts.toml"
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="address to listen on (beyond loopback: NEWSWATCH_API_TOKEN)")] = (
+        "127.0.0.1"
+    ),
     port: Annotated[int, typer.Option(min=0, max=65535, help="port (0: any free one)")] = 8475,
 ) -> None:
-    """Serve the alerts as an Atom feed (/alerts.atom) and a healthcheck (/healthz)."""
-    from workers.serve import make_server
+    """Serve the dashboard, the JSON API (/api/v1), /metrics, /healthz and the alerts' Atom feed."""
+    from workers.web.auth import UnsafeBind
+    from workers.web.server import run, url_of
 
     with App.open(command_settings()) as nw:
-        server = make_server(nw, host, port)
-        err.print(f"newswatch serving http://{host}:{server.server_address[1]}/alerts.atom (Ctrl-C stops)")
+        err.print(f"newswatch serving {url_of(host, port)}/ (API: /api/v1, Ctrl-C stops)")
         try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.server_close()
+            run(nw, host, port)
+        except UnsafeBind as exc:
+            err.print(f"[red]not started[/]: {exc}")
+            raise typer.Exit(2) from None
+        except OSError as exc:
+            err.print(f"[red]not started[/]: cannot listen on {host}:{port}: {exc.strerror or exc}")
+            raise typer.Exit(2) from None

@@ -16,6 +16,9 @@ Keyspace (prefix ``nw`` by default), as in ARCHITECTURE.md:
 - ``{p}:copies:{id}``          ids of the duplicates of a record ("also published by")
 - ``{p}:idx:time``             zset of primary records by publication time
 - ``{p}:idx:source:{source}``  ``{p}:idx:ontopic``  ``{p}:idx:event:{type}``   zsets, same scores
+- ``{p}:idx:entity:{id}``  ``{p}:idx:term:{word}``  zsets, same scores (terms: ``pipeline.terms``)
+- ``{p}:idx:stories``, ``{p}:idx:stories:first``, ``{p}:idx:stories:event:{type}``  story ids by last
+  report, first report, last report of each event type
 - ``{p}:stream:records``       every stored record or revision, for downstream consumers
 - ``{p}:alert:...``, ``{p}:alerts:...``, ``{p}:stream:alerts``: alerts (see ``workers.alerting``)
 - ``{p}:stats``                counters
@@ -37,6 +40,7 @@ import redis
 from pipeline.dedup import BUCKET_SHARD_HEX, Similarity, compare, decide
 from pipeline.models import Alert, Article, DedupVerdict, Fingerprints, Outcome, Record
 from pipeline.stories import STORY_WINDOW_S, StoryKeys, assign
+from pipeline.terms import terms
 
 HISTORY_KEEP = 10
 STORY_CANDIDATES = 50  # stories read per key: the newest in the window
@@ -192,6 +196,8 @@ class RedisStore:
             pipe.hsetnx(self.k("story", sid), "title", record.title or "")
             for zkey in index.values():
                 pipe.zadd(zkey, {sid: t}, gt=True)
+            for etype in {e.type for e in record.events}:
+                pipe.zadd(self.k.idx("stories", "event", etype), {sid: t}, gt=True)
 
     def _similar(self, text: str, own_id: str, bucket_ids: list[str | None]) -> list[Similarity]:
         """Exact similarity to every record sharing an LSH bucket with this body."""
@@ -236,6 +242,8 @@ class RedisStore:
                 pipe.zrem(k.idx("event", event.type), record.id)
             for entity in previous.entities:
                 pipe.zrem(k.idx("entity", entity.id), record.id)
+            for term in terms(previous):
+                pipe.zrem(k.idx("term", term), record.id)
         score = record.sort_time.timestamp()
         pipe.zadd(k.idx("time"), {record.id: score})
         pipe.zadd(k.idx("source", record.source), {record.id: score})
@@ -247,6 +255,8 @@ class RedisStore:
             pipe.zadd(k.idx("event", event.type), {record.id: score})
         for entity in record.entities:
             pipe.zadd(k.idx("entity", entity.id), {record.id: score})
+        for term in terms(record):  # text search answers from these (pipeline/terms.py)
+            pipe.zadd(k.idx("term", term), {record.id: score})
         pipe.xadd(
             k("stream", "records"),
             {"id": record.id, "status": status, "revision": record.revision},

@@ -30,7 +30,7 @@ from workers import alerting, notify
 from workers.alerting import raise_alerts
 from workers.app import App
 from workers.runner import drain, workers
-from workers.serve import make_server
+from workers.web.server import serving
 from workers.webhooks import WebhookVerificationError, new_secret, verify
 
 SECRET = new_secret()
@@ -344,10 +344,7 @@ def test_atom_feed_served_and_written(settings: Settings, tmp_path: Path) -> Non
             (a1,) = raise_alerts(nw, record(9))
             (a2,) = raise_alerts(nw, record(10, status="sentenced"))
             drain(nw)
-        server = make_server(nw, "127.0.0.1", 0)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        base = f"http://127.0.0.1:{server.server_address[1]}"
-        try:
+        with serving(nw) as base:
             with urlopen(base + "/alerts.atom") as resp:
                 served = resp.read().decode()
                 ctype = resp.headers["content-type"]
@@ -355,9 +352,6 @@ def test_atom_feed_served_and_written(settings: Settings, tmp_path: Path) -> Non
                 assert resp.read().decode() == served
             with urlopen(base + "/healthz") as resp:
                 assert resp.status == 200 and resp.read() == b"ok\n"
-        finally:
-            server.shutdown()
-            server.server_close()
     assert ctype.startswith("application/atom+xml")
     import feedparser
 
