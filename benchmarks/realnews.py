@@ -179,10 +179,14 @@ def fold_name(name: str) -> str:
 
 
 def same_person(case_names: Iterable[str], person: str) -> bool:
+    """A case's names against a labelled person: the name, or the surname of "... national surnamed X"."""
     target = fold_name(person)
     for name in case_names:
         folded = fold_name(name)
         if folded and (folded == target or SequenceMatcher(None, folded, target).ratio() >= 0.8):
+            return True
+        surnamed = re.search(r"surnamed (\w+)", name)
+        if surnamed and fold_name(person.split()[0]) == fold_name(surnamed.group(1)):
             return True
     return False
 

@@ -57,6 +57,11 @@ class EventRule(Strict):
     )
     hedges: bool = Field(default=True, description="drop matches preceded by 'could', 'denied' ...")
     requires: list[str] = Field(default=[], description="patterns the sentence must also match (any)")
+    between: list[str] = Field(
+        default=[],
+        description="actors it happens between: one does it to another (who acts and on whom, where the "
+        "sentence names them, must be two of these)",
+    )
 
     @field_validator("patterns", "requires")
     @classmethod
@@ -118,6 +123,10 @@ class TopicConfig(Strict):
     hedges_after: list[str] = Field(
         default=[], description="patterns just after a trigger that undo it (Korean: '... 수 있다')"
     )
+    recalled_after: list[str] = Field(
+        default=[],
+        description="patterns just after a trigger that make it a recollection (Korean '... 바 있다')",
+    )
     recalled: list[str] = Field(
         default=[],
         description="patterns just before a trigger, in its clause, that make it a recollection: "
@@ -131,7 +140,7 @@ class TopicConfig(Strict):
     lead_types: list[str] = Field(default=[], description="event types held to the lead rule")
     cases: CaseRules = CaseRules()
 
-    @field_validator("background", "hedges", "hedges_after", "recalled")
+    @field_validator("background", "hedges", "hedges_after", "recalled", "recalled_after")
     @classmethod
     def _compiles(cls, value: list[str]) -> list[str]:
         return _compile_all(value)
@@ -149,6 +158,10 @@ class TopicConfig(Strict):
         for entity in self.entities:
             if entity.actor is not None and entity.actor not in self.actors:
                 raise ValueError(f"entity {entity.name!r} names actor {entity.actor!r}, not under [actors]")
+        for etype, rule in self.events.items():
+            for actor in rule.between:
+                if actor not in self.actors:
+                    raise ValueError(f"events.{etype}.between names actor {actor!r}, not under [actors]")
         for etype in self.cases.events:
             if etype not in self.events:
                 raise ValueError(f"cases.events names {etype!r}, which is not under [events]")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from config.topic import TopicConfig
-from pipeline.entities import Mention, skeleton, slug
+from pipeline.entities import Mention, latin_surname, skeleton, slug
 from pipeline.models import Event
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。])[\"'”’»)]*\s+(?=[\"'“‘«(]?[A-ZА-ЯЁ\d\uac00-\ud7a3])")
@@ -156,6 +156,8 @@ class CompiledEvents:
     pairs: list[frozenset[str]]
     hedges_after: list[re.Pattern[str]] = ()  # type: ignore[assignment]
     recalled: list[re.Pattern[str]] = ()  # type: ignore[assignment]
+    recalled_after: list[re.Pattern[str]] = ()  # type: ignore[assignment]
+    between: dict[str, frozenset[str]] = None  # type: ignore[assignment]
     clause_breaks: re.Pattern[str] | None = None
     officials: re.Pattern[str] | None = None
 
@@ -174,6 +176,8 @@ def compile_events(topic: TopicConfig) -> CompiledEvents:
         pairs=[frozenset(p.actors) for p in topic.pairs],
         hedges_after=c(topic.hedges_after),
         recalled=c(topic.recalled),
+        recalled_after=c(topic.recalled_after),
+        between={t: frozenset(r.between) for t, r in topic.events.items() if r.between},
         clause_breaks=re.compile("|".join(f"(?:{p})" for p in topic.cases.clause_breaks), re.IGNORECASE)
         if topic.cases.clause_breaks
         else None,
@@ -297,7 +301,7 @@ def extract(
     case_types = set(topic.cases.events)
     found: list[Found] = []
     seen: set[tuple[str, str | None, str | None, str | None, str | None, bool]] = set()
-    last_detainee: tuple[int, Mention] | None = None
+    last_detainee: tuple[int, Mention, bool] | None = None  # sentence, person, told as background
     for i, sent in enumerate(sentences):
         text = sent.text
         dateline = _DATELINE.match(text) if i == 0 else None
@@ -329,6 +333,22 @@ def extract(
                 )
                 if who is not None:
                     scope |= who.actors  # the detainee carried over from the sentences before
+                if (
+                    who is not None
+                    and last_detainee is not None
+                    and (
+                        who is earlier
+                        or (who.entity.id == last_detainee[1].entity.id and i - last_detainee[0] == 1)
+                    )
+                    and last_detainee[2]
+                    and not background
+                    and when is None
+                    and not RECENT.search(text)
+                ):
+                    # "He was taken into custody ..." right after a paragraph recalling his case goes on
+                    # recalling it
+                    background = True
+                    event = event.model_copy(update={"background": True})
             pair = next((p for p in ce.pairs if p <= scope), None)
             if pair is None and etype == "consular_access" and scope:
                 # consular help for a detainee of the case the article reports: the case gives the pair
@@ -337,7 +357,7 @@ def extract(
                 continue  # a mention of the past needs only one of the subject's actors
             if etype in case_types:
                 if who is not None and who.entity.type == "person":
-                    last_detainee = (i, who)
+                    last_detainee = (i, who, background)
                 if (
                     etype != "consular_access"
                     and event.nationality is None
@@ -346,13 +366,16 @@ def extract(
                     # no detainee of the subject's nationalities: someone else's case
                     continue
             else:
-                actor, target = _actor_target(text, trigger, rel, labels)
+                actor_m, targets = _actor_target(text, trigger, rel)
+                if not _between(actor_m, targets, ce.between.get(etype)):
+                    continue  # someone else's sanctions or protest ("Japan froze the assets of ...")
+                target_m = targets[0] if targets else None
                 event = Event(
                     type=etype,
                     evidence=text.strip()[:500],
                     confidence=rule.confidence,
-                    actor=actor,
-                    target=target,
+                    actor=_label(actor_m, labels) if actor_m else None,
+                    target=_label(target_m, labels) if target_m else None,
                     place=place,
                     date=when,
                     background=background,
@@ -395,7 +418,9 @@ def recalled(text: str, start: int, ce: CompiledEvents) -> bool:
     """A trigger in a clause that looks back ("who was arrested", "after he was deported")."""
     lo, _ = clause_of(text, start, ce)
     head = text[max(lo, start - 80) : start]
-    return any(r.search(head) for r in ce.recalled)
+    return any(r.search(head) for r in ce.recalled) or any(
+        r.search(text, start, start + 40) for r in ce.recalled_after
+    )
 
 
 def _trigger(
@@ -415,10 +440,9 @@ def _trigger(
     return (best[1], best[0]) if best else None
 
 
-def _actor_target(
-    text: str, at: int, rel: list[tuple[int, Mention]], labels: dict[str, str]
-) -> tuple[str | None, str | None]:
-    """Who acts (named before the trigger) and on whom (after it, another party); swapped when passive."""
+def _actor_target(text: str, at: int, rel: list[tuple[int, Mention]]) -> tuple[Mention | None, list[Mention]]:
+    """Who acts (named before the trigger) and on whom (the other parties, nearest first after it);
+    swapped when passive."""
     parties = [(pos, m) for pos, m in rel if m.entity.actor or m.entity.type == "country"]
     before = [m for pos, m in parties if pos < at]
     after = [m for pos, m in parties if pos >= at]
@@ -427,13 +451,21 @@ def _actor_target(
         subject = before[0] if before else None
         by = re.search(r"\bby\b", text[at:])
         agent = next((m for pos, m in parties if by and pos >= at + by.start()), None)
-        if agent is not None:
-            return _label(agent, labels), _label(subject, labels) if subject else None
-        return None, _label(subject, labels) if subject else None
+        return agent, [subject] if subject else []
     actor = before[0] if before else (after[0] if after else None)
     rest = [m for m in (before[1:] + after) if actor is None or m.entity.actor != actor.entity.actor]
-    target = rest[0] if rest else None
-    return (_label(actor, labels) if actor else None), (_label(target, labels) if target else None)
+    return actor, rest
+
+
+def _between(actor: Mention | None, targets: list[Mention], sides: frozenset[str] | None) -> bool:
+    """Whether who acts, where named, is one of the sides and acts on another of them (Seoul sanctions
+    Moscow), not someone else (Tokyo freezes assets, Moscow's sanctions on Pyongyang)."""
+    if not sides:
+        return True
+    a = actor.entity.actor if actor else None
+    if actor is not None and a not in sides:
+        return False
+    return not targets or any(t.entity.actor in sides and t.entity.actor != a for t in targets)
 
 
 def _case_event(
@@ -499,7 +531,9 @@ def _case_event(
         target: str | None = detainee.entity.name
         if detainee.surname_only and detainee.entity.actor is None:
             nat = labels.get(nationality or "", "")
-            target = f"{nat} national surnamed {detainee.entity.name}".strip()
+            name = detainee.entity.name
+            latin = latin_surname(name)
+            target = f"{nat} national surnamed {latin}{f' ({name})' if latin != name else ''}".strip()
     elif nat_m is not None:
         target = f"a {_label(nat_m, labels)} national"
     else:
