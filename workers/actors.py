@@ -23,6 +23,7 @@ from dramatiq.middleware import CurrentMessage
 from pipeline.clean import article_from_text, decode_html
 from pipeline.errors import BadInput, PipelineError, Rejected, TransientError
 from pipeline.models import Article, FeedEntry, Page
+from pipeline.sanitize import check_size
 from workers import notify, poller, robots
 from workers.app import App, current
 from workers.process import process_article, process_page
@@ -112,14 +113,20 @@ def process_item(item_id: str, run_id: str, alerts: bool = False) -> None:
             if app.redis.hexists(app.store.k("run", run_id), item_id):
                 return  # done already: this is a redelivery
             raise BadInput("work item expired before a worker took it")
+        warnings: tuple[str, ...] = tuple(payload.get("warnings") or ())  # type: ignore[arg-type]
         if payload.get("kind") == "page":
-            page, article = Page.model_validate(payload["page"]), None
+            page, article = Page.model_validate({**payload["page"], "warnings": warnings}), None  # type: ignore[dict-item]
         else:
             data: dict[str, Any] = dict(payload["article"])  # type: ignore[call-overload]
+            check_size(data["text"], app.settings.http_max_bytes, "text")  # the same cap as a page's HTML
             if data.get("published_at"):
                 data["published_at"] = datetime.fromisoformat(data["published_at"])
             page, article = None, article_from_text(**data)
+            if warnings:
+                article = article.model_copy(update={"warnings": (*article.warnings, *warnings)})
         outcome, detail, fired = _run(app, page, article, alerts)
+        if warnings:
+            detail = f"{detail}; warnings: {'; '.join(warnings)}"
     except Exception as exc:  # every failure ends as an outcome on the run, or as a retry
         (outcome, detail), fired = settle(exc), 0
     app.store.finish_item(item_id, run_id, outcome, detail, fired)

@@ -1,13 +1,15 @@
-"""A time limit on page cleaning that really stops the work.
+"""A time limit on page cleaning and feed parsing that really stops the work.
 
 A thread cannot be stopped in Python, and lxml and trafilatura hold the GIL for
 long stretches, so a deadline inside the worker thread would only be noticed
 after the damage. Instead each worker thread owns one long-lived child process
-that cleans pages (``pipeline.clean.clean``) and answers over a pipe. When the
-answer does not come within the limit, the child is killed (SIGKILL) and a
-fresh one takes its place on the next call; the page is rejected with code
-``timeout``. A child also runs under a memory cap, so a page that explodes in
-memory fails alone.
+that cleans pages (``pipeline.clean.clean``) and parses feeds
+(``pipeline.feeds.parse_feed``: feedparser has quadratic corners, such as its
+author parsing) and answers over a pipe. When the answer does not come within
+the limit, the child is killed (SIGKILL) and a fresh one takes its place on the
+next call; the page is rejected, or the feed's poll fails, with code
+``timeout``. A child also runs under a memory cap, so a page or a feed that
+explodes in memory fails alone.
 
 The size cap is checked before the page is sent, so a huge page never crosses
 the pipe. Children come from a forkserver that has imported the pipeline once:
@@ -29,9 +31,11 @@ from typing import Any
 
 import structlog
 
-from pipeline.clean import MAX_HTML_BYTES, clean
-from pipeline.errors import PipelineError, Unusable
+from pipeline.clean import MAX_HTML_BYTES, clean, detect_language
+from pipeline.errors import ParseError, PipelineError, Unusable
+from pipeline.feeds import ParsedFeed, parse_feed
 from pipeline.models import Article, Page
+from pipeline.sanitize import check_size
 from pipeline.templates import SiteTemplates
 
 log = structlog.get_logger(__name__)
@@ -40,6 +44,7 @@ log = structlog.get_logger(__name__)
 # twenty leave room for a slow machine and still free a stuck worker quickly.
 EXTRACT_TIMEOUT_S = 20.0
 CHILD_MEMORY_BYTES = 2 * 1024**3
+WARM_UP_TIMEOUT_S = 60.0
 
 _context: Any = None
 _context_lock = threading.Lock()
@@ -51,27 +56,40 @@ def _mp_context() -> Any:
         if _context is None:
             # forkserver: a clean process (no worker threads, no Redis sockets) forks the children
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["pipeline.clean", "workers.guard"])
+            ctx.set_forkserver_preload(["pipeline.clean", "pipeline.feeds", "workers.guard"])
             _context = ctx
         return _context
 
 
+def _parse(data: bytes, kwargs: dict[str, Any]) -> str:
+    return parse_feed(data, **kwargs).model_dump_json()
+
+
 def _child_main(conn: Connection) -> None:
-    """The child's loop: clean each page it is sent, answer with the article or the error."""
+    """The child's loop: clean each page (parse each feed) it is sent, answer with the result or the error."""
     with contextlib.suppress(ImportError, ValueError, OSError):
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY_BYTES, CHILD_MEMORY_BYTES))
+    with contextlib.suppress(Exception):
+        detect_language("a sentence that loads the language model once, before any page is timed")
+    try:
+        conn.send(("ready",))
+    except (BrokenPipeError, OSError):
+        return
     while True:
         try:
             request = conn.recv()
         except (EOFError, OSError):
             return
-        page_json, templates, now, max_html_bytes = request
         try:
-            page = Page.model_validate_json(page_json)
-            article = clean(page, now=now, max_html_bytes=max_html_bytes, templates=templates)
-            reply: tuple[Any, ...] = ("ok", article.model_dump_json())
+            if request[0] == "feed":
+                reply: tuple[Any, ...] = ("ok", _parse(*request[1:]))
+            else:
+                page_json, templates, now, max_html_bytes = request[1:]
+                page = Page.model_validate_json(page_json)
+                article = clean(page, now=now, max_html_bytes=max_html_bytes, templates=templates)
+                reply = ("ok", article.model_dump_json())
         except PipelineError as exc:
             reply = ("pipeline", type(exc).__name__, exc.code, exc.message)
         except MemoryError:
@@ -100,6 +118,13 @@ class CleanerProcess:
             proc = ctx.Process(target=_child_main, args=(child,), name="newswatch-cleaner", daemon=True)
             proc.start()
             child.close()
+            # A new child loads what cleaning loads lazily (py3langid's model: about 2 s on a busy
+            # machine) before it is timed: a page's time limit is for the page's work, not for this.
+            if not parent.poll(WARM_UP_TIMEOUT_S):
+                log.warning("cleaner_slow_to_start", waited_s=WARM_UP_TIMEOUT_S)
+            else:
+                with contextlib.suppress(EOFError, OSError):
+                    parent.recv()
             self._proc, self._conn = proc, parent
         return self._proc, self._conn
 
@@ -112,22 +137,47 @@ class CleanerProcess:
         templates: SiteTemplates | None = None,
         now: datetime | None = None,
     ) -> Article:
-        _, conn = self._start()
         started = time.monotonic()
+        request = ("clean", page.model_dump_json(), templates, now or datetime.now(UTC), max_html_bytes)
         try:
-            conn.send((page.model_dump_json(), templates, now or datetime.now(UTC), max_html_bytes))
-            ready = conn.poll(timeout_s)
-            reply = conn.recv() if ready else None
-        except (EOFError, OSError, BrokenPipeError):
-            self.close()
+            reply = self._call(request, timeout_s)
+        except _Died:
             raise Unusable("the cleaner process died on this page", code="crashed") from None
         if reply is None:
-            self.close()
-            self.restarts += 1
             log.warning("extraction_timed_out", url=page.url, timeout_s=timeout_s)
             raise Unusable(f"extraction took longer than {timeout_s:g} s, stopped", code="timeout")
         log.debug("page_cleaned", url=page.url, elapsed_s=round(time.monotonic() - started, 4))
         return _answer(reply)
+
+    def parse_feed(self, data: bytes, *, timeout_s: float, **kwargs: Any) -> ParsedFeed:
+        """``pipeline.feeds.parse_feed`` in the child, under the time limit (ParseError ``timeout``)."""
+        try:
+            reply = self._call(("feed", data, kwargs), timeout_s)
+        except _Died:
+            raise ParseError("the parsing process died on this feed", code="crashed") from None
+        if reply is None:
+            log.warning("feed_parse_timed_out", timeout_s=timeout_s, size_bytes=len(data))
+            raise ParseError(f"feed parsing took longer than {timeout_s:g} s, stopped", code="timeout")
+        if reply[0] == "ok":
+            return ParsedFeed.model_validate_json(reply[1])
+        if reply[0] == "pipeline":
+            raise ParseError(reply[3], code=reply[2] if reply[1] == "ParseError" else "parse")
+        raise RuntimeError(f"feed parsing failed in the child process: {reply[1]}")
+
+    def _call(self, request: tuple[Any, ...], timeout_s: float) -> tuple[Any, ...] | None:
+        """The child's reply, or None when it did not come in time (the child is then killed)."""
+        _, conn = self._start()
+        try:
+            conn.send(request)
+            ready = conn.poll(timeout_s)
+            reply: tuple[Any, ...] | None = conn.recv() if ready else None
+        except (EOFError, OSError, BrokenPipeError):
+            self.close()
+            raise _Died from None
+        if reply is None:
+            self.close()
+            self.restarts += 1
+        return reply
 
     def close(self) -> None:
         if self._conn is not None:
@@ -137,6 +187,10 @@ class CleanerProcess:
                 self._proc.kill()
             self._proc.join(timeout=5)
         self._proc, self._conn = None, None
+
+
+class _Died(Exception):
+    """The child process went away in the middle of a call."""
 
 
 def _answer(reply: tuple[Any, ...]) -> Article:
@@ -182,9 +236,7 @@ def clean_guarded(
 ) -> Article:
     """``pipeline.clean.clean`` under a size cap (checked here, before anything is sent) and a
     time limit that kills the work; raises Unusable (``too_large``, ``timeout``) like clean does."""
-    size = len(page.html.encode("utf-8", "ignore"))
-    if size > max_html_bytes:
-        raise Unusable(f"page is {size} bytes, over the {max_html_bytes}-byte cap", code="too_large")
+    check_size(page.html, max_html_bytes, "page")  # the one size cap, for page HTML and article text alike
     return cleaner().clean(
         page, timeout_s=timeout_s, max_html_bytes=max_html_bytes, templates=templates, now=now
     )
@@ -196,3 +248,8 @@ def close_all() -> None:
         procs, _all[:] = list(_all), []
     for proc in procs:
         proc.close()
+
+
+def parse_feed_guarded(data: bytes, *, timeout_s: float = EXTRACT_TIMEOUT_S, **kwargs: Any) -> ParsedFeed:
+    """``pipeline.feeds.parse_feed`` in this thread's child process, killed past ``timeout_s``."""
+    return cleaner().parse_feed(data, timeout_s=timeout_s, **kwargs)

@@ -47,9 +47,10 @@ import structlog
 
 from config.schema import FeedConfig
 from pipeline.errors import FetchRefused, ParseError, PipelineError, TransientError
-from pipeline.feeds import ParsedFeed, body_hash, link_key, parse_feed
+from pipeline.feeds import ParsedFeed, body_hash, link_key
 from pipeline.models import FeedEntry
 from pipeline.prefilter import is_clearly_off_topic
+from workers import guard
 from workers.app import App
 from workers.http import raise_for_status
 
@@ -295,8 +296,10 @@ def poll(app: App, feed_id: str, *, rng: random.Random | None = None) -> str:
             if digest == state.get("body_hash"):
                 result.status = "unchanged"  # same bytes as last time: no parsing (no validators sent)
             else:
-                parsed = parse_feed(
+                # in the thread's child process, killed past the time limit (feedparser: quadratic spots)
+                parsed = guard.parse_feed_guarded(
                     resp.body,
+                    timeout_s=app.settings.extract_timeout_s,
                     feed_id=feed.id,
                     base_url=resp.final_url,
                     language=feed.language,

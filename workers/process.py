@@ -13,6 +13,7 @@ from pipeline.dedup import fingerprint
 from pipeline.enrich import enrich
 from pipeline.models import Article, DedupVerdict, Page, Record
 from pipeline.record import build_record
+from pipeline.sanitize import sanitize_article
 from pipeline.stories import story_keys
 from pipeline.urls import host_of
 from workers import guard
@@ -25,6 +26,9 @@ log = structlog.get_logger(__name__)
 
 
 def process_article(app: App, article: Article, *, alerts: bool) -> Saved:
+    # the one door into a record: whatever the source (feed, page metadata, replayed text), every
+    # text field is sanitized before anything (events, evidence, alerts) is derived from it
+    article = sanitize_article(article)
     fps = fingerprint(article)
     structlog.contextvars.bind_contextvars(article_id=fps.article_id)
     enrichment = enrich(article, app.config.topic)
@@ -63,4 +67,8 @@ def process_page(app: App, page: Page, *, alerts: bool) -> Saved:
         templates=app.templates.load(source),
     )
     app.templates.learn_article(article)
+    if page.warnings and not set(page.warnings) <= set(article.warnings):
+        article = article.model_copy(
+            update={"warnings": tuple(dict.fromkeys((*article.warnings, *page.warnings)))}
+        )
     return process_article(app, article, alerts=alerts)
