@@ -14,18 +14,35 @@ import calendar
 import codecs
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
 
-from pipeline.errors import ParseError
+from pipeline.dates import DateReading, read_date
+from pipeline.errors import ParseError, UnreadableDate
 from pipeline.models import FeedEntry, Frozen
+from pipeline.sanitize import sanitize_entry
 from pipeline.urls import canonical_url, digest
 
 # enough for the prefilter and the record's fallback; some feeds carry whole books in a summary
 MAX_SUMMARY_CHARS = 4000
+# Caps on an entry's fields. A headline or a name past these is not one (pipeline.clean drops
+# titles over 400 and names over 120 characters anyway); a link or GUID past MAX_ID_CHARS is garbage.
+MAX_TITLE_CHARS = 1000
+MAX_AUTHOR_CHARS = 200
+MAX_AUTHORS = 20
+MAX_ID_CHARS = 2048
+# feedparser looks for an e-mail address in every author name with a regular expression that is
+# quadratic in the name's length (120,000 characters cost 53 s). Names are cut to this many bytes
+# in the raw XML, before feedparser sees them; the time limit in workers.guard covers the rest.
+MAX_RAW_AUTHOR_BYTES = 1024
+_AUTHOR_ELEMENT = re.compile(
+    rb"(<(?:[\w.-]+:)?(?:author|creator|managingEditor|webMaster|name|email|contributor|publisher)\b[^<>]*>"
+    rb"\s*(?:<!\[CDATA\[)?)([^<\]]{%d}[\x80-\xbf]{0,3})[^<\]]*" % MAX_RAW_AUTHOR_BYTES
+)
 
 
 class ParsedFeed(Frozen):
@@ -47,15 +64,38 @@ def link_key(url: str) -> str:
     return digest(canonical_url(url), 24)
 
 
-def _when(entry: feedparser.FeedParserDict) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
-        if value:
+def _dated(fields: list[tuple[str, object, object]]) -> tuple[DateReading | None, tuple[str, ...]]:
+    """An entry's date: the first of its date fields (name, text, feedparser's parse) that reads.
+
+    The text goes through pipeline.dates (every common form, with its precision); feedparser's
+    own parse is the fallback for the odd forms it knows and dateparser does not. A field that
+    reads neither way is a warning on the entry.
+    """
+    warnings: list[str] = []
+    tried: set[object] = set()
+    for name, text, parsed in fields:
+        if text is not None and text in tried:
+            continue  # feedparser gives an RSS pubDate as both "published" and "updated"
+        tried.add(text)
+        try:
+            found = read_date(text, source="feed")
+        except UnreadableDate as exc:
+            found = None
+            if parsed is None:
+                warnings.append(f"{name}: {exc}")
+        if found is None and parsed is not None:
             try:
-                return datetime.fromtimestamp(calendar.timegm(value), UTC)
-            except (OverflowError, ValueError, TypeError):
-                continue
-    return None
+                found = read_date(datetime.fromtimestamp(calendar.timegm(parsed), UTC), source="feed")  # type: ignore[arg-type]
+            except (OverflowError, ValueError, TypeError, UnreadableDate) as exc:
+                warnings.append(f"{name}: {exc}")
+        if found is not None:
+            return found, tuple(warnings)
+    return None, tuple(warnings)
+
+
+def _when(entry: feedparser.FeedParserDict) -> tuple[DateReading | None, tuple[str, ...]]:
+    keys = ("published", "updated", "created")
+    return _dated([(key, entry.get(key), entry.get(f"{key}_parsed")) for key in keys])
 
 
 def entry_identity(feed_id: str, guid: str | None, link: str | None, title: str | None, when: object) -> str:
@@ -106,16 +146,6 @@ def _decode_json(data: bytes) -> Any:
         raise ParseError(f"not a feed: invalid JSON ({exc})") from None
 
 
-def _iso(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
 class _Collector:
     """Entries of one feed, each identified once; entries with nothing to fetch are counted."""
 
@@ -132,32 +162,34 @@ class _Collector:
         link: str,
         guid: str | None,
         title: str | None,
-        when: datetime | None,
+        when: tuple[DateReading | None, tuple[str, ...]],
         authors: tuple[str, ...],
         summary: str | None,
     ) -> None:
+        reading, warnings = when
         if not link and guid and guid.startswith(("http://", "https://")):
             link = guid  # RSS <guid isPermaLink="true">, an Atom id or a JSON Feed id that is a URL
-        if not link.startswith(("http://", "https://")):
+        if not link.startswith(("http://", "https://")) or len(link) > MAX_ID_CHARS:
             self.skipped += 1  # nothing to fetch and nothing to point a user to
             return
-        entry_id = entry_identity(self.feed_id, guid, link, title, when)
+        entry_id = entry_identity(self.feed_id, guid, link, title, reading.at if reading else None)
         if entry_id in self._seen:
             return
         self._seen.add(entry_id)
-        self.entries.append(
-            FeedEntry(
-                feed_id=self.feed_id,
-                entry_id=entry_id,
-                url=link,
-                guid=guid,
-                title=title,
-                summary=summary[:MAX_SUMMARY_CHARS] if summary else None,
-                published_at=when,
-                authors=authors,
-                language=self.language,
-            )
+        entry = FeedEntry(
+            feed_id=self.feed_id,
+            entry_id=entry_id,
+            url=link,
+            guid=guid[:MAX_ID_CHARS] if guid else None,
+            title=title[:MAX_TITLE_CHARS] if title else None,
+            summary=summary[:MAX_SUMMARY_CHARS] if summary else None,
+            published_at=reading.at if reading else None,
+            published_precision=reading.precision if reading else "day",
+            warnings=warnings,
+            authors=tuple(a[:MAX_AUTHOR_CHARS] for a in authors[:MAX_AUTHORS]),
+            language=self.language[:35] if self.language else None,  # BCP 47 tags are short
         )
+        self.entries.append(sanitize_entry(entry))  # markup and control characters out, whatever the format
 
 
 def _parse_json_feed(data: bytes, *, feed_id: str, base_url: str | None, language: str | None) -> ParsedFeed:
@@ -177,7 +209,7 @@ def _parse_json_feed(data: bytes, *, feed_id: str, base_url: str | None, languag
             link=_absolute(_text(item.get("url")) or _text(item.get("external_url")) or "", base),
             guid=_text(str(item["id"])) if item.get("id") is not None else None,
             title=_text(item.get("title")),
-            when=_iso(item.get("date_published")) or _iso(item.get("date_modified")),
+            when=_dated([(key, item.get(key), None) for key in ("date_published", "date_modified")]),
             authors=tuple(p["name"].strip() for p in people if isinstance(p, dict) and _text(p.get("name"))),
             summary=next(
                 (t for k in ("summary", "content_text", "content_html") if (t := _text(item.get(k)))), None
@@ -205,6 +237,7 @@ def parse_feed(
         raise ParseError("not a feed: empty body")
     if _looks_like_json(data, content_type):
         return _parse_json_feed(data, feed_id=feed_id, base_url=base_url, language=language)
+    data = _AUTHOR_ELEMENT.sub(rb"\1\2", data)
     headers: dict[str, str] = {}
     if content_type:
         headers["content-type"] = content_type

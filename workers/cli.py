@@ -127,8 +127,10 @@ def show(
         return
     out.print(
         f"[bold]{record.title or '(no title)'}[/]\n{record.url}\n{record.source} · "
-        f"{record.published_at or 'undated'} · {record.dedup.status} · {record.relevance_reason}\n"
+        f"{published_label(record, full=True)} · {record.dedup.status} · {record.relevance_reason}\n"
     )
+    for warning in record.warnings:
+        out.print(f"[yellow]warning[/]: {warning}")
     for event in record.events:
         out.print(f"[cyan]{event.type}[/]: {event.evidence}")
     out.print("\n" + record.text)
@@ -182,6 +184,17 @@ def search(
     out.print(records_table(found, title=f"{len(found)} records"))
 
 
+def published_label(rec: Record, *, full: bool = False) -> str:
+    """The publication date as precise as its source gave it: 2024-03-12, 2024-03 or 2024."""
+    if rec.published_at is None:
+        return "undated" if full else ""
+    if rec.published_precision == "year":
+        return f"{rec.published_at:%Y}"
+    if rec.published_precision == "month":
+        return f"{rec.published_at:%Y-%m}"
+    return rec.published_at.isoformat() if full else rec.published_at.date().isoformat()
+
+
 def record_status(rec: Record) -> str:
     """A record's state in a few words: new, off-topic, revised, or a copy of which record."""
     if rec.dedup.status in ("duplicate", "near_duplicate") and rec.dedup.duplicate_of:
@@ -207,7 +220,7 @@ def records_table(records: list[Record], *, title: str, alerts: dict[str, list[s
         row = [
             rec.id[:8],
             rec.source,
-            rec.published_at.date().isoformat() if rec.published_at else "",
+            published_label(rec),
             rec.title or "",
             record_status(rec),
             f"{rec.relevance:.2f}",

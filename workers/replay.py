@@ -1,8 +1,8 @@
 """Replaying a backlog through the same stages as live polling.
 
 Inputs: JSONL (one object a line: ``url``, and ``html`` or ``text``; optional
-``title``, ``published``, ``source``, ``language``), folders of ``.html`` files,
-and WARC files (``.warc``, ``.warc.gz``: their HTML responses).
+``title``, ``published`` (any form pipeline.dates reads), ``source``, ``language``),
+folders of ``.html`` files, and WARC files (``.warc``, ``.warc.gz``: their HTML responses).
 
 Each item is parked in Redis under an id derived from its content and a
 ``process_item`` message is sent; workers (in this process, or ``newswatch
@@ -21,20 +21,22 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import structlog
 
+from pipeline import sanitize
 from pipeline.clean import decode_html
-from pipeline.errors import BadInput
+from pipeline.dates import read_date
+from pipeline.errors import BadInput, UnreadableDate, Unusable
 from pipeline.models import Page
 from pipeline.urls import digest
 from workers.app import App
 
 log = structlog.get_logger(__name__)
 
+DEFAULT_MAX_BYTES = 15 * 1024 * 1024  # NEWSWATCH_HTTP_MAX_BYTES's default; replay() passes the setting
 MAX_IN_FLIGHT = 500
 LOST_AFTER_S = 30.0
 SUMMARY_KEYS = (
@@ -66,6 +68,7 @@ class Item:
     where: str
     payload: dict[str, Any] | None = None
     error: str | None = None
+    outcome: str = "error"  # of an item that never reaches a worker: "error", or "rejected" (too large)
 
 
 @dataclass
@@ -78,63 +81,106 @@ class ReplayResult:
         return {"run_id": self.run_id, **{k: self.counts.get(k, 0) for k in SUMMARY_KEYS}}
 
 
-def _parse_time(value: Any, where: str) -> str | None:
-    if value in (None, ""):
-        return None
+def _published(value: Any) -> tuple[str | None, str, str | None]:
+    """A line's ``published`` in any form pipeline.dates reads: (ISO date, precision, warning).
+
+    A date that cannot be read is a warning: the line is still replayed, and dated from its
+    URL, its dateline or the time of the replay.
+    """
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).isoformat()
-    except ValueError:
-        raise BadInput(f"{where}: 'published' is not an ISO 8601 date: {value!r}") from None
+        found = read_date(value, source="input")
+    except UnreadableDate as exc:
+        return None, "day", f"published: {exc}"
+    return (found.at.isoformat(), found.precision, None) if found else (None, "day", None)
 
 
-def item_from_object(obj: Any, where: str) -> dict[str, Any]:
-    """A JSONL object as a work item payload; raises BadInput saying what is wrong."""
+def item_from_object(obj: Any, where: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, Any]:
+    """A JSONL object as a work item payload; raises BadInput saying what is wrong, or Unusable
+    (``too_large``) for an ``html`` or ``text`` over the size cap.
+
+    Every field is sanitized as it enters (pipeline.sanitize): an optional field of the wrong type
+    (a title given as a number) is dropped with a warning kept on the item's outcome, lone
+    surrogates and control characters are dropped.
+    """
     if not isinstance(obj, dict):
         raise BadInput(f"{where}: expected a JSON object, got {type(obj).__name__}")
     url = obj.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise BadInput(f"{where}: 'url' is missing or not an http(s) URL")
-    published = _parse_time(obj.get("published"), where)
-    source = obj.get("source") if isinstance(obj.get("source"), str) else None
-    if isinstance(obj.get("html"), str) and obj["html"].strip():
-        page = Page(url=url, html=obj["html"], source=source, origin="replay")
+    url = sanitize.drop_controls(url)
+    published, precision, date_warning = _published(obj.get("published"))
+    warnings: list[str] = [date_warning] if date_warning else []
+    fields: dict[str, str | None] = {}
+    for name in ("title", "source", "language"):
+        fields[name], warning = sanitize.optional_text(obj.get(name), name)
+        if warning:
+            warnings.append(warning)
+    for name in ("html", "text"):
+        if obj.get(name) is not None and not isinstance(obj[name], str):
+            raise BadInput(f"{where}: '{name}' must be text, got {type(obj[name]).__name__}")
+    html, text = obj.get("html"), obj.get("text")
+    if isinstance(html, str) and html.strip():
+        sanitize.check_size(html, max_bytes, "html")
+        page = Page(url=url, html=sanitize.drop_controls(html), source=fields["source"], origin="replay")
         data = page.model_dump(mode="json")
-        if obj.get("title") or published:
+        if fields["title"] or published:
             # the line's own title and date play the feed entry's part: they win over the page's
             data["entry"] = {
                 "feed_id": "replay",
                 "entry_id": digest(url, 24),
                 "url": url,
-                "title": obj.get("title"),
+                "title": fields["title"],
                 "published_at": published,
+                "published_precision": precision,
+                "language": fields["language"],
             }
-        return {"kind": "page", "page": data}
-    if isinstance(obj.get("text"), str) and obj["text"].strip():
-        return {
+        payload: dict[str, Any] = {"kind": "page", "page": data}
+    elif isinstance(text, str) and text.strip():
+        sanitize.check_size(text, max_bytes, "text")
+        payload = {
             "kind": "article",
             "article": {
                 "url": url,
-                "text": obj["text"],
-                "title": obj.get("title"),
+                "text": sanitize.drop_controls(text),
+                "title": fields["title"],
                 "published_at": published,
-                "source": source,
-                "language": obj.get("language"),
+                "published_precision": precision,
+                "source": fields["source"],
+                "language": fields["language"],
             },
         }
-    raise BadInput(f"{where}: needs a non-empty 'html' or 'text'")
+    else:
+        raise BadInput(f"{where}: needs a non-empty 'html' or 'text'")
+    if warnings:
+        payload["warnings"] = warnings
+    return payload
 
 
-def read_jsonl(path: Path) -> Iterator[Item]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
-        for n, line in enumerate(fh, 1):
+def read_jsonl(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
+    """Items of a JSONL file. A line is read up to a bound (twice the size cap, room for JSON's
+    escapes): a longer one is skipped without being held in memory, and rejected as too large."""
+    line_cap = 2 * max_bytes + 65536
+    opener: Any = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        n = 0
+        while raw := fh.readline(line_cap + 1):
+            n += 1
+            where = f"{path}:{n}"
+            if len(raw) > line_cap and not raw.endswith(b"\n"):
+                while (rest := fh.readline(1 << 20)) and not rest.endswith(b"\n"):
+                    pass
+                problem = f"{where}: too_large: line is over {line_cap} bytes (size cap {max_bytes})"
+                yield Item(where, error=problem, outcome="rejected")
+                continue
+            line = raw.decode("utf-8", errors="replace")
             if not line.strip():
                 continue
-            where = f"{path}:{n}"
             try:
-                yield Item(where, item_from_object(json.loads(line), where))
+                yield Item(where, item_from_object(json.loads(line), where, max_bytes=max_bytes))
             except json.JSONDecodeError as exc:
                 yield Item(where, error=f"{where}: not JSON: {exc.msg} at column {exc.colno}")
+            except Unusable as exc:
+                yield Item(where, error=f"{where}: {exc.code}: {exc}", outcome="rejected")
             except BadInput as exc:
                 yield Item(where, error=str(exc))
 
@@ -176,20 +222,30 @@ def read_warc(path: Path) -> Iterator[Item]:
             yield Item(str(path), error=f"{path}: damaged WARC: {exc}")
 
 
-def read_inputs(paths: list[Path]) -> Iterator[Item]:
+def _capped(item: Item, max_bytes: int) -> Item:
+    """A page item over the size cap is rejected here, before it is parked in Redis."""
+    if item.payload and item.payload.get("kind") == "page":
+        try:
+            sanitize.check_size(item.payload["page"]["html"], max_bytes, "html")
+        except Unusable as exc:
+            return Item(item.where, error=f"{item.where}: {exc.code}: {exc}", outcome="rejected")
+    return item
+
+
+def read_inputs(paths: list[Path], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
     for path in paths:
-        if path.is_dir():
+        if not path.exists():
+            yield Item(str(path), error=f"{path}: no such file or folder")
+        elif path.is_dir():
             for child in sorted(path.rglob("*")):
                 if child.is_file() and child.name.endswith((".html", ".htm", ".html.gz")):
-                    yield read_html_file(child)
+                    yield _capped(read_html_file(child), max_bytes)
         elif path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
-            yield from read_jsonl(path)
+            yield from read_jsonl(path, max_bytes=max_bytes)
         elif path.name.endswith((".warc", ".warc.gz")):
-            yield from read_warc(path)
+            yield from (_capped(item, max_bytes) for item in read_warc(path))
         elif path.name.endswith((".html", ".htm", ".html.gz")):
-            yield read_html_file(path)
-        elif not path.exists():
-            yield Item(str(path), error=f"{path}: no such file or folder")
+            yield _capped(read_html_file(path), max_bytes)
         else:
             yield Item(str(path), error=f"{path}: not JSONL, HTML or WARC (by its name)")
 
@@ -212,10 +268,10 @@ def replay(
     structlog.contextvars.bind_contextvars(run_id=result.run_id)
     sent = 0
     where_of: dict[str, str] = {}  # item id -> where it was read, in input order
-    for item in read_inputs(paths):
+    for item in read_inputs(paths, max_bytes=app.settings.http_max_bytes):
         result.counts["read"] += 1
         if item.error or item.payload is None:
-            result.counts["errors"] += 1
+            result.counts[OUTCOME_TO_KEY.get(item.outcome, "errors")] += 1
             result.problems.append((item.where, item.error or "unreadable"))
             log.warning("replay_bad_input", where=item.where, error=item.error)
             continue

@@ -39,7 +39,7 @@ import redis
 
 from pipeline.dedup import BUCKET_SHARD_HEX, Similarity, compare, decide
 from pipeline.models import Alert, Article, DedupVerdict, Fingerprints, Outcome, Record
-from pipeline.stories import STORY_WINDOW_S, StoryKeys, assign
+from pipeline.stories import StoryKeys, assign, story_window
 from pipeline.terms import terms
 
 HISTORY_KEEP = 10
@@ -173,11 +173,11 @@ class RedisStore:
             return previous.story_id
         if not record.on_topic or not keys:
             return None
-        t = record.sort_time.timestamp()
+        lo, hi = story_window(record.sort_time, record.published_precision)
         reads = self.r.pipeline(transaction=False)
         for zkey in index.values():
-            reads.zrangebyscore(zkey, t - STORY_WINDOW_S, t + STORY_WINDOW_S, start=0, num=STORY_CANDIDATES)
-            reads.zcount(zkey, t - STORY_WINDOW_S, t + STORY_WINDOW_S)
+            reads.zrangebyscore(zkey, lo, hi, start=0, num=STORY_CANDIDATES)
+            reads.zcount(zkey, lo, hi)
         answers = reads.execute()
         hits = {key: answers[2 * i] for i, key in enumerate(index) if answers[2 * i]}
         df = {key: int(answers[2 * i + 1]) for i, key in enumerate(index)}
