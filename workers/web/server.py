@@ -20,10 +20,12 @@ import uvicorn
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workers.app import App
 from workers.notify import atom_feed, atom_rules
-from workers.web import api, auth
+from workers.web import api, auth, pages
 
 log = structlog.get_logger(__name__)
 
@@ -53,6 +55,8 @@ def create_app(nw: App, *, host: str = "127.0.0.1") -> FastAPI:
     web.state.nw = nw
     web.state.token = token
     web.include_router(api.router)
+    web.include_router(pages.router)
+    web.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
 
     web.middleware("http")(auth.guard(token, everywhere=not auth.is_loopback(host)))
 
@@ -71,6 +75,12 @@ def create_app(nw: App, *, host: str = "127.0.0.1") -> FastAPI:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": detail}, status_code=422)
         return PlainTextResponse(detail + "\n", status_code=422)
+
+    @web.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return PlainTextResponse(f"{exc.detail}\n", status_code=exc.status_code, headers=exc.headers)
 
     @web.exception_handler(redis.RedisError)
     async def redis_down(request: Request, exc: redis.RedisError) -> Response:
@@ -119,7 +129,9 @@ def _server(web: FastAPI) -> uvicorn.Server:
 
 def _socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and
+    # without it a kept-alive connection waits ~40 ms per answer (Nagle against delayed ACK)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host.strip("[]"), port))
     sock.set_inheritable(True)

@@ -118,7 +118,7 @@ def test_cases_with_their_timeline(client: TestClient) -> None:
     assert case["person"] == "Baek Won-soon" and case["steps"] >= 2
     detail = get(client, f"/cases/{case['id']}")
     statuses = [s["status"] for s in detail["steps"]]
-    assert statuses[0] == "detained" and "custody_extended" in statuses
+    assert {"detained", "custody_extended"} <= set(statuses)
     for step in detail["steps"]:
         assert step["evidence"] and step["sources"] and step["sources"][0]["url"].startswith("https://")
     assert {r["source"] for r in detail["records"]} >= {"Eastern Wire", "Seoul Ledger"}

@@ -1,0 +1,148 @@
+"""The dashboard's pages as served HTML (JavaScript plays no part in what they show)."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pipeline.clean import article_from_text
+from pipeline.dedup import fingerprint
+from pipeline.enrich import enrich
+from pipeline.models import DedupVerdict, Record
+from pipeline.record import build_record
+from workers.app import App
+
+HOSTILE = "Harbor council quotes <script>document.title='owned'</script> & <b>bold</b> words"
+
+
+class Scripts(HTMLParser):
+    """Every <script> element of a page: its src and whether it has a body."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str | None, str]] = []
+        self._open: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script":
+            self._open = dict(attrs).get("src") or ""
+            self.found.append((self._open, ""))
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None and data.strip():
+            src, _ = self.found[-1]
+            self.found[-1] = (src, data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._open = None
+
+
+def page(client: TestClient, path: str) -> str:
+    resp = client.get(path)
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["content-type"].startswith("text/html; charset=utf-8")
+    assert "script-src 'self'" in resp.headers["content-security-policy"]
+    return resp.text
+
+
+@pytest.fixture(scope="module")
+def hostile(corpus: App) -> str:
+    """A record whose title holds markup. The pipeline strips markup from what it stores
+    (``pipeline.sanitize``), so this one is written to the store directly, as an older version
+    or another writer could have: the pages must show it as text all the same."""
+    article = article_from_text(
+        url="https://harbortimes.example/local/2024/07/05/markup-in-title",
+        text="The harbor council printed a visitor's comment as it was typed, markup and all, on its notice "
+        "board.\n\nThe council said the board shows comments as plain text and that nothing on it runs.",
+        source="Harbor Times",
+        language="en",
+        published_at="2024-07-05T08:00:00+00:00",
+    )
+    fps = fingerprint(article)
+    enrichment = enrich(article, corpus.config.topic)
+
+    def build(verdict: DedupVerdict, previous: Record | None) -> Record:
+        record = build_record(article, fps, verdict, enrichment, previous)
+        return record.model_copy(update={"title": HOSTILE})
+
+    saved = corpus.store.save(article, fps, build)
+    assert saved.record.title == HOSTILE
+    return saved.record.id
+
+
+def test_home_shows_the_week_and_the_chart(client: TestClient) -> None:
+    html = page(client, "/")
+    assert '<figure class="chart" id="chart">' in html and "<svg" in html
+    bars = re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)" fill="#', html)
+    assert bars and all(float(h) > 0 for h in bars)
+    assert "New stories by event type" in html and "Cases that moved" in html
+    assert "Baek Won-soon" in html  # the case moved in the last days up to the newest record
+    assert "МИД России вызвал посла" in html and "백원순" in html
+
+
+def test_search_page_finds_records_with_the_form_kept(client: TestClient) -> None:
+    html = page(client, "/search?q=Zakharova&on_topic=1")
+    assert 'value="Zakharova"' in html and "checked" in html
+    assert "Moscow studying consular access" in html
+    assert "No record matches" in page(client, "/search?q=nothing-here-at-all")
+    assert "No record matches" not in page(client, "/search")  # nothing asked, nothing answered
+
+
+def test_story_page_lists_every_source_with_copies_folded(client: TestClient) -> None:
+    story = next(
+        s
+        for s in client.get("/api/v1/stories", params={"limit": 200}).json()["items"]
+        if len(s["sources"]) > 1
+    )
+    html = page(client, f"/stories/{story['id']}")
+    for source in story["sources"]:
+        assert f'<span class="source">{source}</span>' in html
+    assert '<details class="copies">' in html and "also published by Harbor Times" in html
+    assert client.get("/stories/unknown").status_code == 404
+
+
+def test_case_page_shows_the_timeline_with_evidence_and_sources(client: TestClient) -> None:
+    html = page(client, "/cases/baek-won-soon")
+    steps = re.findall(r'<li class="step">(.*?)</li>', html, re.S)
+    assert len(steps) >= 2
+    for step in steps:
+        assert "<blockquote>" in step and 'href="/records/' in step
+    statuses = [re.search(r'<div class="status tag">(.*?)</div>', step).group(1) for step in steps]  # type: ignore[union-attr]
+    assert {"detained", "custody extended"} <= set(statuses)
+    assert "Baek Won-soon" in page(client, "/cases")
+
+
+def test_feeds_alerts_and_record_pages(client: TestClient) -> None:
+    assert "never polled" in page(client, "/feeds")
+    alerts = page(client, "/alerts")
+    assert "detentions" in alerts and 'name="token"' in alerts
+    rec = client.get("/api/v1/records", params={"text": "посла"}).json()["items"][0]
+    html = page(client, f"/records/{rec['id']}")
+    assert 'lang="ru"' in html and "Министерство иностранных дел России" in html
+
+
+def test_a_hostile_title_is_shown_as_text_everywhere(client: TestClient, hostile: str) -> None:
+    escaped = "Harbor council quotes &lt;script&gt;document.title=&#39;owned&#39;&lt;/script&gt; &amp; &lt;b&gt;bold"
+    for path in (f"/records/{hostile}", "/search?q=harbor+council+quotes"):
+        html = page(client, path)
+        assert escaped in html, path
+        parser = Scripts()
+        parser.feed(html)
+        assert parser.found == [("/static/app.js", "")], path  # only our own script, none inline
+        assert "<b>bold" not in html
+
+
+def test_links_out_are_http_only(client: TestClient, corpus: App, hostile: str) -> None:
+    from workers.web.pages import safe_url
+
+    assert safe_url("javascript:alert(1)") == "#" and safe_url("https://a.example/x") == "https://a.example/x"
+    assert 'href="javascript:' not in page(client, f"/records/{hostile}")
+
+
+def test_bad_search_input_is_a_clear_error(client: TestClient) -> None:
+    resp = client.get("/search", params={"q": "x", "since": "yesterday"})
+    assert resp.status_code == 422 and "since" in resp.text and "<" not in resp.text
