@@ -77,6 +77,10 @@ def test_dates_in_the_future_or_before_1990_are_unreadable_and_say_why() -> None
         ("https://a.example/news/20240312/talks", day(2024, 3, 12), "day"),
         ("https://a.example/news/2024-03-12-talks-resume", day(2024, 3, 12), "day"),
         ("https://a.example/2024/03/talks-resume", day(2024, 3, 1), "month"),
+        # article ids that open with the day they were filed, in the path or the query
+        ("https://a.example/news/AKR20240312001200315", day(2024, 3, 12), "day"),
+        ("https://a.example/v/20240312120911728", day(2024, 3, 12), "day"),
+        ("https://a.example/view.php?ud=20240312050720", day(2024, 3, 12), "day"),
     ],
 )
 def test_a_date_in_the_url(url: str, moment: datetime, precision: str) -> None:
@@ -85,7 +89,10 @@ def test_a_date_in_the_url(url: str, moment: datetime, precision: str) -> None:
 
 
 def test_numbers_in_a_url_that_are_no_date_give_none() -> None:
-    assert date_from_url("https://a.example/news/AKR20240312001200315", now=NOW) is None
+    assert date_from_url("https://a.example/v/99991231120911728", now=NOW) is None  # not plausible
+    assert date_from_url("https://a.example/v/20241399120911728", now=NOW) is None  # no 13th month
+    assert date_from_url("https://a.example/v/20240312", now=NOW) is not None
+    assert date_from_url("https://a.example/v/202403121", now=NOW) is None  # an id, not a stamp
     assert date_from_url("https://a.example/2024/13/45/x", now=NOW) is None
     assert date_from_url("https://a.example/story/123456", now=NOW) is None
 
@@ -97,11 +104,21 @@ def test_numbers_in_a_url_that_are_no_date_give_none() -> None:
         ("Published 12 March 2024\nTalks on the fishing quota resumed on Tuesday.", day(2024, 3, 12)),
         ("МОСКВА, 12 марта 2024 — Переговоры о квотах на вылов возобновились.", day(2024, 3, 12)),
         ("2024년 3월 12일 서울 — 어업 협상이 다시 시작됐다.", day(2024, 3, 12)),
+        ("Fishing talks resume\nBy Staff | Updated 2024-03-12 14:05\nTalks resumed.", day(2024, 3, 12)),
+        ("어업 협상 재개\n입력 2024.03.12 20:11\n협상이 다시 시작됐다.", day(2024, 3, 12)),
+        ("Переговоры возобновились\n14:35 12.03.2024\nПереговоры о квотах.", day(2024, 3, 12)),
+        ("Fishing talks resume\nFri 12th March 2024\nTalks resumed.", day(2024, 3, 12)),
     ],
 )
 def test_a_dateline_at_the_top_of_the_text(text: str, moment: datetime) -> None:
     found = date_from_dateline(text, now=NOW)
     assert found is not None and (found.at, found.precision, found.source) == (moment, "day", "dateline")
+
+
+def test_a_text_that_opens_with_a_year_and_month_is_dated_to_the_month() -> None:
+    found = date_from_dateline("date 2024-03 Talks on the fishing quota resumed.", now=NOW)
+    assert found is not None and (found.at, found.precision) == (day(2024, 3, 1), "month")
+    assert date_from_dateline("Talks resumed. The 2024-03 round was the last.", now=NOW) is None
 
 
 def test_a_date_deep_in_the_text_or_a_verb_is_no_dateline() -> None:
