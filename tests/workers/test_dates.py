@@ -256,3 +256,24 @@ def test_records_stored_before_precision_and_warnings_existed_still_read(nw: App
     assert (again.published_precision, again.warnings) == ("day", ())
     with workers(nw, threads=1, queues={"articles"}):  # and replaying it again changes nothing
         assert replay(nw, [backlog]).summary()["unchanged"] == 1
+
+
+def test_show_prints_the_date_as_precise_as_it_is_known_and_the_warnings(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from pipeline.urls import article_id, canonical_url
+    from tests.test_cli import last_json, nw
+
+    backlog = tmp_path / "show.jsonl"
+    lines = [
+        {"url": "https://dates.example/month", "text": synthetic_text(995), "published": "2024-03"},
+        {"url": "https://dates.example/bad", "text": synthetic_text(996), "published": "sometime soon"},
+    ]
+    backlog.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    summary = last_json(nw(env, "replay", str(backlog), "--json"))
+    assert summary["errors"] == 0 and summary["stored"] + summary["off_topic"] == 2
+    month = nw(env, "show", article_id(canonical_url("https://dates.example/month")))
+    assert "2024-03 ·" in month.stdout and "warning" not in month.stdout
+    bad = nw(env, "show", article_id(canonical_url("https://dates.example/bad")))
+    assert "undated ·" in bad.stdout
+    assert "warning: published: cannot read 'sometime soon' as a date" in bad.stdout
