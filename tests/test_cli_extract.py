@@ -47,6 +47,7 @@ def test_json_lines_for_several_pages_with_what_was_removed(env: dict[str, str])
     rows = [json.loads(line) for line in result.stdout.strip().splitlines()]
     assert [r["source_path"] for r in rows] == [str(p) for p in pages]
     assert all(r["text"] and r["title"] and r["published_at"] for r in rows)
+    assert all(r["published_precision"] == "day" and r["warnings"] == [] for r in rows)
     assert "Khabarovsk" in rows[0]["text"] and "MOST POPULAR" not in rows[0]["text"]
     reasons = {r["reason"] for r in rows[1]["removed"]}
     assert {"byline", "feedback address", "date/update line"} <= reasons

@@ -51,10 +51,12 @@ def _as_json(article: Article, where: dict[str, str], explain: bool) -> dict[str
         "url": article.url if "url" in where else None,
         "title": article.title,
         "published_at": article.published_at.isoformat() if article.published_at else None,
+        "published_precision": article.published_precision,
         "authors": list(article.authors),
         "language": article.language,
         "site_name": article.site_name,
         "field_sources": article.field_sources,
+        "warnings": list(article.warnings),
         "text": article.text,
     }
     if explain:
