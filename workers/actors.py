@@ -24,7 +24,7 @@ from pipeline.clean import article_from_text, decode_html
 from pipeline.errors import BadInput, PipelineError, Rejected, TransientError
 from pipeline.models import Article, FeedEntry, Page
 from pipeline.sanitize import check_size
-from workers import notify, poller, robots
+from workers import metrics, notify, poller, robots
 from workers.app import App, current
 from workers.process import process_article, process_page
 
@@ -98,6 +98,7 @@ def process_entry(entry_id: str) -> None:
         outcome, detail, _ = _run(app, page, None, alerts=True)
     except Exception as exc:
         outcome, detail = settle(exc)
+        metrics.count(app, "articles", outcome)  # a success is counted where it is saved (process)
     app.redis.hset(
         app.store.k("entry", entry_id, "status"),
         mapping={"outcome": outcome, "detail": detail, "at": datetime.now(UTC).isoformat()},
@@ -129,6 +130,7 @@ def process_item(item_id: str, run_id: str, alerts: bool = False) -> None:
             detail = f"{detail}; warnings: {'; '.join(warnings)}"
     except Exception as exc:  # every failure ends as an outcome on the run, or as a retry
         (outcome, detail), fired = settle(exc), 0
+        metrics.count(app, "articles", outcome)
     app.store.finish_item(item_id, run_id, outcome, detail, fired)
 
 

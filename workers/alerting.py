@@ -73,6 +73,18 @@ return n
 """
 
 
+def enqueue(app: App, alert_key: str, destination: str, *, delay_s: float = 0.0) -> None:
+    """Queue one delivery, with the retry schedule of the settings."""
+    s = app.settings
+    app.actors["deliver_alert"].send_with_options(
+        kwargs={"alert_key": alert_key, "destination": destination},
+        delay=int(delay_s * 1000) or None,
+        max_retries=s.alert_max_retries,
+        min_backoff=max(1, int(s.alert_min_backoff_s * 1000)),
+        max_backoff=max(1, int(s.alert_max_backoff_s * 1000)),
+    )
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -136,8 +148,6 @@ def raise_alerts(app: App, record: Record, steps: Sequence[CaseStep] | None = No
     adds its record to the alerts of its story; a report of a step already alerted on adds its
     record to that alert.
     """
-    from workers import notify
-
     if record.dedup.status in COPY_STATUSES:
         if record.dedup.status != "unchanged" and record.story_id:
             keys = sorted(app.redis.smembers(app.store.k("alerts", "story", record.story_id)))
@@ -160,7 +170,7 @@ def raise_alerts(app: App, record: Record, steps: Sequence[CaseStep] | None = No
                 subject=alert.subject,
             )
             for dest in destinations(app, alert.rule):
-                notify.enqueue(app, alert.key, dest, delay_s=app.settings.alert_hold_s)
+                enqueue(app, alert.key, dest, delay_s=app.settings.alert_hold_s)
         # copies of this record stored before its alert existed (workers race) join it now
         if copies is None:
             copies = [c.id for c in app.store.copies(record.id)]
@@ -195,6 +205,7 @@ def set_state(app: App, key: str, destination: str, state: str, attempts: int = 
             pipe.zadd(k("alerts", "dead"), {f"{key}:{destination}": datetime.now(UTC).timestamp()})
         else:
             pipe.zrem(k("alerts", "dead"), f"{key}:{destination}")
+        pipe.hincrby(k("metrics", "alert_deliveries"), state, 1)  # workers.metrics
         pipe.hvals(k("alert", key, "delivery"))
         values = pipe.execute()[-1]
     if all(json.loads(v)["state"] in ("delivered", "dead") for v in values):

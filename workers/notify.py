@@ -34,6 +34,7 @@ from pipeline.alerts import rules_sending_to
 from pipeline.errors import ConfigError, PermanentError, TransientError, UpstreamError
 from pipeline.models import Alert
 from workers import alerting, webhooks
+from workers.alerting import enqueue  # queuing a delivery is alerting's: no import circle
 from workers.app import App
 from workers.http import HttpClient, Response, raise_for_status
 
@@ -42,18 +43,6 @@ log = structlog.get_logger(__name__)
 ATOM_NS = "http://www.w3.org/2005/Atom"
 ATOM_LIMIT = 100
 SECRET_ENV = "NEWSWATCH_HOOK_SECRET"
-
-
-def enqueue(app: App, alert_key: str, destination: str, *, delay_s: float = 0.0) -> None:
-    """Queue one delivery, with the retry schedule of the settings."""
-    s = app.settings
-    app.actors["deliver_alert"].send_with_options(
-        kwargs={"alert_key": alert_key, "destination": destination},
-        delay=int(delay_s * 1000) or None,
-        max_retries=s.alert_max_retries,
-        min_backoff=max(1, int(s.alert_min_backoff_s * 1000)),
-        max_backoff=max(1, int(s.alert_max_backoff_s * 1000)),
-    )
 
 
 def webhook_id(alert_key: str) -> str:

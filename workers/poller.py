@@ -50,7 +50,7 @@ from pipeline.errors import FetchRefused, ParseError, PipelineError, TransientEr
 from pipeline.feeds import ParsedFeed, body_hash, link_key
 from pipeline.models import FeedEntry
 from pipeline.prefilter import is_clearly_off_topic
-from workers import guard
+from workers import guard, metrics
 from workers.app import App
 from workers.http import raise_for_status
 
@@ -367,6 +367,7 @@ def poll(app: App, feed_id: str, *, rng: random.Random | None = None) -> str:
             pipe.zadd(app.store.k("feeds", "due"), {feed_id: next_poll})
         pipe.delete(lease)
         pipe.execute()
+    metrics.count(app, "polls", result.status)
     if disabled:
         log.error("feed_disabled", feed_id=feed_id, url=feed.url, error=update["last_error"])
     log.info(

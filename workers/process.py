@@ -16,7 +16,7 @@ from pipeline.record import build_record
 from pipeline.sanitize import sanitize_article
 from pipeline.stories import story_keys
 from pipeline.urls import host_of
-from workers import guard
+from workers import guard, metrics
 from workers.alerting import raise_alerts
 from workers.app import App
 from workers.cases import update_cases
@@ -39,7 +39,9 @@ def process_article(app: App, article: Article, *, alerts: bool) -> Saved:
     keys = story_keys(
         article.text, article.title, app.config.topic, outlet=f"{article.source} {article.site_name or ''}"
     )
-    saved = app.store.save(article, fps, build, keys)
+    with metrics.timed(app, "dedup_decision_seconds"):
+        saved = app.store.save(article, fps, build, keys)
+    metrics.count(app, "articles", saved.outcome)
     steps = update_cases(app, saved.record)  # new status steps of detention cases, once each
     if steps:
         log.info("case_steps", steps=[(s.case_id, s.status, s.date) for s in steps])
@@ -60,12 +62,14 @@ def process_page(app: App, page: Page, *, alerts: bool) -> Saved:
     """Clean a page (in the thread's cleaner process, under the time limit) with its source's
     learned template lines stripped, count its lines for that source, and process the article."""
     source = page.source or host_of(page.final_url or page.url)
-    article = guard.clean_guarded(
-        page,
-        timeout_s=app.settings.extract_timeout_s,
-        max_html_bytes=app.settings.http_max_bytes,
-        templates=app.templates.load(source),
-    )
+    templates = app.templates.load(source)
+    with metrics.timed(app, "clean_seconds"):
+        article = guard.clean_guarded(
+            page,
+            timeout_s=app.settings.extract_timeout_s,
+            max_html_bytes=app.settings.http_max_bytes,
+            templates=templates,
+        )
     app.templates.learn_article(article)
     if page.warnings and not set(page.warnings) <= set(article.warnings):
         article = article.model_copy(

@@ -21,8 +21,10 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from workers import metrics
 from workers.app import App
 from workers.notify import atom_feed, atom_rules
 from workers.web import api, auth, pages
@@ -94,6 +96,11 @@ def create_app(nw: App, *, host: str = "127.0.0.1") -> FastAPI:
         except (redis.ConnectionError, redis.TimeoutError):
             return PlainTextResponse("redis unavailable\n", status_code=503)
         return PlainTextResponse("ok\n")
+
+    @web.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        """Every poller's and worker's counts, from Redis (``workers.metrics``)."""
+        return Response(metrics.render(nw), media_type=CONTENT_TYPE_LATEST)
 
     @web.get("/alerts.atom", include_in_schema=False)
     def alerts_atom() -> Response:
