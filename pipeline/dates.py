@@ -97,7 +97,7 @@ _ISO_REDUCED = re.compile(r"(\d{4})(?:-(\d{2}))?")
 _ISO_LIKE = re.compile(r"\d{4}-\d{1,2}(?:-\d{1,2})?(?:[T ].*)?")
 _ISO_BASIC = re.compile(r"(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})?(Z|[+-]\d{2}:?\d{2})?)?")
 _RFC_2822 = re.compile(
-    r"(?P<date>(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?)"
+    r"(?P<date>(?:[A-Za-z]{3,9},?\s*)?\d{1,2}\s+(?P<month>[A-Za-z]{3,9})\s+\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?)"
     r"(?:\s*(?P<zone>[+-]\d{4}|[A-Za-z]{1,5}))?"
 )
 # Zone names of RFC 822 §5.1 and the ones news feeds of the watched countries write instead of an
@@ -192,7 +192,8 @@ def _read_text(text: str) -> tuple[datetime, DatePrecision] | None:
         return None  # "0", "99": a number that is no date
     if found := _iso(text):
         return found
-    if (m := _RFC_2822.fullmatch(text)) and (zone := _offset(m["zone"])):
+    m = _RFC_2822.fullmatch(text)
+    if m and m["month"].lower() in _EN_MONTHS and (zone := _offset(m["zone"])):
         return parsedate_to_datetime(f"{m['date']} {zone}"), "day"
     if m := _DOTTED_DAY_FIRST.fullmatch(text):
         return datetime(int(m.group(3)), int(m.group(2)), int(m.group(1)), tzinfo=UTC), "day"
