@@ -485,7 +485,9 @@ def write_errors(path: Path, figures: dict[str, dict[str, Any]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--cache", type=Path, default=None, help="the local text cache (raw/*.txt)")
-    ap.add_argument("--labels", type=Path, default=DEFAULT_LABELS, help="labels.json, or a folder of them")
+    ap.add_argument(
+        "--labels", type=Path, default=DEFAULT_LABELS, help="labels.json, or a folder of such files"
+    )
     ap.add_argument("--half", choices=("dev", "test", "all"), default="all")
     ap.add_argument("--orders", type=int, default=1, help="replays in this many random orders")
     ap.add_argument("--threads", type=int, default=2)

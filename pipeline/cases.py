@@ -161,6 +161,7 @@ def merge(
     record_id: str,
     published: datetime | None,
     review_after_days: int = REVIEW_AFTER_DAYS,
+    reported_at: datetime | None = None,
 ) -> tuple[Case, list[CaseStep]]:
     """The case with this report folded in, and the steps that are new (a step that contradicts the
     timeline is kept with its reason for review, and is not new: nobody is alerted on it)."""
@@ -191,6 +192,8 @@ def merge(
                 new.append(step)
         else:
             old = steps[at]
+            if when is None and _late(old, reported_at, review_after_days):
+                continue  # months after the step, with no date of its own: the article recalls it
             steps[at] = old.model_copy(
                 update={
                     "record_ids": tuple(dict.fromkeys((*old.record_ids, record_id))),
@@ -220,6 +223,14 @@ def merge(
         }
     )
     return updated, new
+
+
+def _late(step: CaseStep, reported_at: datetime | None, days: int) -> bool:
+    """Whether an article dated ``reported_at`` comes long after a step it names without a date."""
+    if reported_at is None or not step.date or len(step.date) < 7:
+        return False
+    stepped = date.fromisoformat(step.date if len(step.date) == 10 else f"{step.date[:7]}-01")
+    return (reported_at.date() - stepped).days > days
 
 
 def _better_date(old: str | None, new: str | None, status: str) -> str | None:

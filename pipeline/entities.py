@@ -105,6 +105,7 @@ class Known:
     actor: str | None
     surname: str | None = None
     official: bool = False  # speaks or acts for a state: never a detainee
+    listed: bool = False  # named in the topic, with whatever nationality it gives (none: not the subject's)
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,7 @@ def build_lexicon(topic: TopicConfig) -> Lexicon:
             actor=ent.actor,
             surname=ent.surname,
             official=ent.official,
+            listed=True,
         )
         for alias in (ent.name, *ent.aliases):
             table[fold(alias)] = (known, False)  # a named entity outranks an actor term of the same text

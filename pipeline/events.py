@@ -517,7 +517,10 @@ def _case_event(
     nat_m = nats[0][3] if nats else None
     if nat_m is None and detainee is None and _PRONOUN.match(text):
         nat_m = next((m for m in before if m.nationality), None)
-    nationality = (detainee.entity.actor if detainee else None) or (nat_m.entity.actor if nat_m else None)
+    if detainee is not None and detainee.entity.listed:
+        nationality = detainee.entity.actor  # a listed person of no subject nationality stays outside
+    else:
+        nationality = (detainee.entity.actor if detainee else None) or (nat_m.entity.actor if nat_m else None)
     holders = [
         m
         for _, m in rel

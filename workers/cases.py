@@ -62,6 +62,7 @@ def update_cases(app: App, record: Record) -> list[CaseStep]:
                         record.id,
                         record.sort_time,
                         app.config.topic.cases.review_after_days,
+                        reported_at=record.published_at,
                     )
                     pipe.multi()
                     pipe.set(case_key(app, case_id), updated.model_dump_json())

@@ -1,0 +1,122 @@
+"""Tiny runs of the benchmarks, so that a change that breaks one fails here instead of rotting."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import realnews
+
+# Three short reports in our own words, labelled as LABELS.md says; the third is a hard negative.
+ARTICLES = {
+    "https://one.example/2024/03/12/arrest": (
+        "Russia detains South Korean pastor on spying charges\n"
+        "Russia's security service has detained South Korean pastor Baek Won-soon in Vladivostok on "
+        "spying charges, state media in Moscow said on Tuesday. Seoul's foreign ministry said it was "
+        "giving him consular help."
+    ),
+    "https://two.example/news/summons": (
+        "Seoul summons Russian envoy\n"
+        "SEOUL, June 21 (Wire) -- South Korea summoned the Russian ambassador on Friday to protest "
+        "Moscow's new defence treaty with Pyongyang, the foreign ministry in Seoul said."
+    ),
+    "https://three.example/sport/match": (
+        "Football: Seoul side wins away\n"
+        "FC Seoul won 2-1 away on Saturday, and its coach praised a young forward who once played a "
+        "friendly in Russia."
+    ),
+}
+LABELS = [
+    {
+        "url": "https://one.example/2024/03/12/arrest",
+        "half": "dev",
+        "language": "en",
+        "on_topic": True,
+        "events": ["detention", "consular_access"],
+        "story": "pastor-arrest-2024-03",
+        "pub_date": "2024-03-12",
+        "case_steps": [{"person": "Baek Won-soon", "status": "detained"}],
+        "copy_of": None,
+    },
+    {
+        "url": "https://two.example/news/summons",
+        "half": "test",
+        "language": "en",
+        "on_topic": True,
+        "events": ["diplomatic_protest", "military_cooperation"],
+        "story": "envoy-summoned-2024-06",
+        "pub_date": None,
+        "case_steps": [],
+        "copy_of": None,
+    },
+    {
+        "url": "https://three.example/sport/match",
+        "half": "test",
+        "language": "en",
+        "on_topic": False,
+        "events": ["none"],
+        "story": "neg-football-2024-05",
+        "pub_date": None,
+        "case_steps": [],
+        "copy_of": None,
+    },
+]
+
+
+def write_cache(root: Path) -> Path:
+    raw = root / "cache" / "raw"
+    raw.mkdir(parents=True)
+    raw.joinpath("own-01.txt").write_text(
+        "".join(f"@@@ {url}\n{text}\n" for url, text in ARTICLES.items()), encoding="utf-8"
+    )
+    labels = root / "labels.json"
+    labels.write_text(json.dumps(LABELS), encoding="utf-8")
+    return labels
+
+
+def test_realnews_measures_both_halves_on_a_real_pipeline(
+    tmp_path: Path, redis_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels = write_cache(tmp_path)
+    errors = tmp_path / "errors.md"
+    code = realnews.main(
+        [
+            "--cache",
+            str(tmp_path / "cache"),
+            "--labels",
+            str(labels),
+            "--redis-url",
+            redis_url,
+            "--errors",
+            str(errors),
+            "--no-cost",
+            "--json",
+        ]
+    )
+    assert code == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["measured"] and result["articles"] == 3
+    dev, test = result["figures"]["dev"], result["figures"]["test"]
+    assert dev["on_topic"]["tp"] == 1 and dev["events"]["detention"]["tp"] == 1
+    assert dev["case_steps"]["tp"] == 1 and dev["cases_never_detained"] == 0
+    assert dev["dates"] == {"labelled": 1, "right": 1}  # read from the URL
+    assert test["on_topic"] == {"precision": 1.0, "recall": 1.0, "tp": 1, "fp": 0, "fn": 0}
+    assert test["events"]["diplomatic_protest"]["tp"] == 1
+    assert errors.read_text(encoding="utf-8").startswith("# realnews errors")
+
+
+def test_realnews_says_when_the_cache_is_absent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = realnews.main(["--cache", str(tmp_path / "nothing"), "--json"])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == {
+        "measured": False,
+        "cache": str(tmp_path / "nothing"),
+    }
+
+
+def test_adjusted_rand_index() -> None:
+    assert realnews.adjusted_rand(["a", "a", "b", "b"], ["x", "x", "y", "y"]) == 1.0
+    assert realnews.adjusted_rand(["a", "a", "b", "b"], ["x", "y", "x", "y"]) < 0
+    assert realnews.half_of("some-story-2024-03") == realnews.half_of("some-story-2024-03")
