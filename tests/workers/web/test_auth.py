@@ -96,7 +96,10 @@ def test_beyond_loopback_every_route_needs_the_token(settings: Settings) -> None
 
 
 def test_a_real_server_refuses_a_request_without_the_token(settings: Settings) -> None:
-    with App.open(settings.model_copy(update={"api_token": SecretStr(TOKEN)})) as nw, serving(nw, "127.0.0.1") as base:
+    with (
+        App.open(settings.model_copy(update={"api_token": SecretStr(TOKEN)})) as nw,
+        serving(nw, "127.0.0.1") as base,
+    ):
         with urlopen(base + "/api/v1/stats") as resp:
             assert resp.status == 200
         with pytest.raises(HTTPError) as refused:

@@ -5,17 +5,9 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-import pytest
 from fastapi.testclient import TestClient
 
-from pipeline.clean import article_from_text
-from pipeline.dedup import fingerprint
-from pipeline.enrich import enrich
-from pipeline.models import DedupVerdict, Record
-from pipeline.record import build_record
 from workers.app import App
-
-HOSTILE = "Harbor council quotes <script>document.title='owned'</script> & <b>bold</b> words"
 
 
 class Scripts(HTMLParser):
@@ -47,31 +39,6 @@ def page(client: TestClient, path: str) -> str:
     assert resp.headers["content-type"].startswith("text/html; charset=utf-8")
     assert "script-src 'self'" in resp.headers["content-security-policy"]
     return resp.text
-
-
-@pytest.fixture(scope="module")
-def hostile(corpus: App) -> str:
-    """A record whose title holds markup. The pipeline strips markup from what it stores
-    (``pipeline.sanitize``), so this one is written to the store directly, as an older version
-    or another writer could have: the pages must show it as text all the same."""
-    article = article_from_text(
-        url="https://harbortimes.example/local/2024/07/05/markup-in-title",
-        text="The harbor council printed a visitor's comment as it was typed, markup and all, on its notice "
-        "board.\n\nThe council said the board shows comments as plain text and that nothing on it runs.",
-        source="Harbor Times",
-        language="en",
-        published_at="2024-07-05T08:00:00+00:00",
-    )
-    fps = fingerprint(article)
-    enrichment = enrich(article, corpus.config.topic)
-
-    def build(verdict: DedupVerdict, previous: Record | None) -> Record:
-        record = build_record(article, fps, verdict, enrichment, previous)
-        return record.model_copy(update={"title": HOSTILE})
-
-    saved = corpus.store.save(article, fps, build)
-    assert saved.record.title == HOSTILE
-    return saved.record.id
 
 
 def test_home_shows_the_week_and_the_chart(client: TestClient) -> None:
