@@ -182,6 +182,8 @@ def calibrate(corpus: Corpus) -> None:
         "reprint": [],
         "edit": [],
         "shortened reprint": [],
+        "cut to a third": [],
+        "new intro": [],
         "shared background": [],
         "unrelated": [],
     }
@@ -191,7 +193,10 @@ def calibrate(corpus: Corpus) -> None:
         kinds["edit"].append(_sim(corpus.edit(a), a))
         paragraphs = a.splitlines()
         kinds["shortened reprint"].append(_sim("\n".join(paragraphs[: max(3, len(paragraphs) * 2 // 3)]), a))
+        kinds["cut to a third"].append(_sim("\n".join(paragraphs[: max(2, len(paragraphs) // 3)]), a))
         b = corpus.article(i + 5000)
+        intro = b.splitlines()[0]  # a paragraph of its own before the wire's text
+        kinds["new intro"].append(_sim("\n".join([intro, *paragraphs]), a))
         shared = "\n".join(b.splitlines()[:-3] + a.splitlines()[-3:])
         kinds["shared background"].append(_sim(shared, a))
         kinds["unrelated"].append(_sim(b, a))

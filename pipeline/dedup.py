@@ -46,6 +46,13 @@ MINHASH_SEED = 20240313
 NEAR_JACCARD = 0.5
 LEAD_WORDS = 80
 NEAR_LEAD = 0.5
+# a reprint cut short, or under an intro of its own: most of the shorter body lies inside the longer,
+# and so does one of the two leads (stories sharing background paragraphs share neither lead)
+NEAR_CONTAINED = 0.4
+NEAR_LEAD_INSIDE = 0.35
+MIN_CONTAINED_SHINGLES = 20
+ANCHOR_SENTENCES = 6  # the first body sentences, each a bucket of its own: reprints keep them verbatim
+ANCHOR_WORDS = 8
 BUCKET_SHARD_HEX = 4  # buckets are fields of 16^4 hashes per band: compact in Redis at any size
 
 
@@ -87,6 +94,23 @@ def jaccard(a: Iterable[str], b: Iterable[str]) -> float:
     return len(sa & sb) / len(sa | sb)
 
 
+_SENTENCE = re.compile(r"(?<=[.!?。])\s+")
+
+
+def anchors(text: str) -> tuple[str, ...]:
+    """Buckets for the first sentences of the body, each as it reads (``s:{hash}``): a reprint that
+    shares little of its body by Jaccard (cut short, a new intro) still shares these verbatim."""
+    out: list[str] = []
+    for line in text.splitlines():
+        for sentence in _SENTENCE.split(line):
+            words = _NON_WORD.sub(" ", sentence.casefold()).split()
+            if len(words) >= ANCHOR_WORDS:
+                out.append(f"s:{digest(' '.join(words), 16)}")
+                if len(out) == ANCHOR_SENTENCES:
+                    return tuple(dict.fromkeys(out))
+    return tuple(dict.fromkeys(out))
+
+
 def lsh_bands(body: Body) -> tuple[str, ...]:
     """One bucket per band: ``{band}:{hash of the band's rows}``."""
     if not body.all:
@@ -106,7 +130,7 @@ def fingerprint(article: Article) -> Fingerprints:
         url_hash=digest(article.canonical_url, 32),
         content_hash=(content_hash := digest(content_key(article.text), 32)),
         revision_hash=article.page_hash or content_hash,
-        bands=lsh_bands(Body.of(article.text)),
+        bands=lsh_bands(Body.of(article.text)) + anchors(article.text),
     )
 
 
@@ -115,22 +139,45 @@ class Similarity:
     candidate_id: str
     jaccard: float
     lead: float
+    contained: float = 0.0  # share of the shorter body's shingles inside the longer
+    lead_inside: float = 0.0  # share of one lead's shingles inside the other body (the larger way)
 
     @property
     def near(self) -> bool:
-        return self.jaccard >= NEAR_JACCARD and self.lead >= NEAR_LEAD
+        if self.jaccard >= NEAR_JACCARD and self.lead >= NEAR_LEAD:
+            return True
+        return self.contained >= NEAR_CONTAINED and self.lead_inside >= NEAR_LEAD_INSIDE
+
+    @property
+    def reason(self) -> str:
+        if self.jaccard >= NEAR_JACCARD and self.lead >= NEAR_LEAD:
+            return f"body overlap {self.jaccard:.2f}, lead overlap {self.lead:.2f}"
+        return (
+            f"{self.contained:.2f} of the shorter body inside the other, lead {self.lead_inside:.2f} inside"
+        )
+
+
+def _inside(part: frozenset[str], whole: frozenset[str]) -> float:
+    return len(part & whole) / len(part) if part else 0.0
+
+
+def similarity(cid: str, mine: Body, other: Body) -> Similarity:
+    shorter, longer = (mine.all, other.all) if len(mine.all) <= len(other.all) else (other.all, mine.all)
+    contained = _inside(shorter, longer) if len(shorter) >= MIN_CONTAINED_SHINGLES else 0.0
+    return Similarity(
+        cid,
+        round(jaccard(mine.all, other.all), 3),
+        round(jaccard(mine.lead, other.lead), 3),
+        round(contained, 3),
+        round(max(_inside(mine.lead, other.all), _inside(other.lead, mine.all)), 3),
+    )
 
 
 def compare(text: str, candidates: dict[str, str]) -> list[Similarity]:
-    """Exact similarity of a body to each candidate body (by id), best first."""
+    """Exact similarity of a body to each candidate body (by id), nearest first."""
     mine = Body.of(text)
-    out = []
-    for cid, other_text in candidates.items():
-        other = Body.of(other_text)
-        out.append(
-            Similarity(cid, round(jaccard(mine.all, other.all), 3), round(jaccard(mine.lead, other.lead), 3))
-        )
-    return sorted(out, key=lambda s: (-s.jaccard, s.candidate_id))
+    out = [similarity(cid, mine, Body.of(other)) for cid, other in candidates.items()]
+    return sorted(out, key=lambda s: (not s.near, -s.jaccard, -s.contained, s.candidate_id))
 
 
 def decide(
@@ -161,6 +208,6 @@ def decide(
                 status="near_duplicate",
                 duplicate_of=sim.candidate_id,
                 similarity=sim.jaccard,
-                reason=f"body overlap {sim.jaccard:.2f}, lead overlap {sim.lead:.2f}",
+                reason=sim.reason,
             )
     return DedupVerdict(status="unique")
