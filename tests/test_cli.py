@@ -154,4 +154,5 @@ def test_demo_runs_offline_on_the_embedded_redis(tmp_path: Path) -> None:
     assert out.count("off-topic") >= 3
     # the Harbor Times' reprint of an Eastern Wire story is kept as a pointer to it, not a second record
     assert "near copy of" in out and "1 copies pointing to their original" in out
-    assert "(6 on the subject)" in out
+    assert "(8 on the subject)" in out  # the Korean and the Russian outlet's reports included
+    assert out.rstrip().splitlines()[-1].startswith("Dashboard: http://127.0.0.1:8476/")

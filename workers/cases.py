@@ -67,7 +67,8 @@ def update_cases(app: App, record: Record) -> list[CaseStep]:
                     pipe.multi()
                     pipe.set(case_key(app, case_id), updated.model_dump_json())
                     pipe.sadd(nat_key, case_id)
-                    pipe.zadd(updated_idx, {case_id: record.sort_time.timestamp()})
+                    # its newest report's time: an older report processed later must not move it back
+                    pipe.zadd(updated_idx, {case_id: record.sort_time.timestamp()}, gt=True)
                     pipe.zadd(
                         app.store.k("case", "records", case_id), {record.id: record.sort_time.timestamp()}
                     )

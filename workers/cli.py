@@ -286,12 +286,14 @@ def ping() -> None:
 @app.command()
 def demo(
     keep: Annotated[bool, typer.Option(help="keep serving the example site until Ctrl-C")] = False,
+    serve: Annotated[bool, typer.Option("--serve", help="keep the dashboard up until Ctrl-C")] = False,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="the dashboard's port with --serve")] = 8476,
 ) -> None:
     """The main job, offline: serve an example news site, poll it, process it, show what was stored."""
     from workers.demo import run_demo
 
     settings = command_settings(log_level="WARNING")
-    run_demo(settings, console=out, keep=keep)
+    run_demo(settings, console=out, keep=keep, serve=serve, port=port)
 
 
 cli_feeds.register(app)

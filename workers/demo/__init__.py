@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import signal
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -24,9 +25,18 @@ from config.loader import load_config
 from config.schema import Config, FeedConfig, FeedsFile
 from config.settings import Settings
 from pipeline.alerts import match
+from workers.web.server import url_of
 
 SITE = Path(__file__).resolve().parent / "site"
-OUTLETS = {"eastwire": "Eastern Wire", "seoulledger": "Seoul Ledger", "harbortimes": "Harbor Times"}
+OUTLETS = {
+    "eastwire": "Eastern Wire",
+    "seoulledger": "Seoul Ledger",
+    "harbortimes": "Harbor Times",
+    "hanbit": "Hanbit Daily",
+    "vostok": "Vostok Courier",
+}
+LANGUAGES = {"hanbit": "ko", "vostok": "ru"}  # the others write in English
+DASHBOARD_PORT = 8476  # `newswatch demo --serve` (any free port when it is taken)
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -71,13 +81,23 @@ def demo_config(base: str, settings: Settings) -> Config:
     """The configured topic and alert rules, with the example site's feeds instead of the real ones."""
     config = load_config(settings.config_dir)
     feeds = [
-        FeedConfig(url=f"{base}/{slug}/rss.xml", name=name, language="en", prefilter=False)
+        FeedConfig(
+            url=f"{base}/{slug}/rss.xml", name=name, language=LANGUAGES.get(slug, "en"), prefilter=False
+        )
         for slug, name in OUTLETS.items()
     ]
     return config.model_copy(update={"feeds": FeedsFile(feeds=feeds)})
 
 
-def run_demo(settings: Settings, *, console: Console, keep: bool = False) -> dict[str, Any]:
+def run_demo(
+    settings: Settings,
+    *,
+    console: Console,
+    keep: bool = False,
+    serve: bool = False,
+    port: int = DASHBOARD_PORT,
+) -> dict[str, Any]:
+    """Run the demo; with ``serve``, keep its dashboard up (and the site) until Ctrl-C."""
     from workers.app import App
     from workers.cli import records_table
     from workers.cli_feeds import feeds_summary
@@ -112,7 +132,39 @@ def run_demo(settings: Settings, *, console: Console, keep: bool = False) -> dic
                 f"{stats['records']} records ({stats['on_topic']} on the subject), "
                 f"{stats['duplicates']} copies pointing to their original, {stats['alerts']} alerts fired."
             )
-            if keep:
+            result = {"summary": summary, "stats": stats, "records": [r.id for r in records]}
+            if serve:
+                with _dashboard(nw, port) as url:
+                    console.print(f"Dashboard at {url}/ (the example site at {base}) until Ctrl-C")
+                    _wait()
+            elif keep:
                 console.print(f"Serving {base} until Ctrl-C")
-                threading.Event().wait()
-            return {"summary": summary, "stats": stats, "records": [r.id for r in records]}
+                _wait()
+            else:
+                console.print(
+                    f"Dashboard: {url_of('127.0.0.1', port)}/ (`newswatch demo --serve` keeps it up)"
+                )
+            return result
+
+
+@contextlib.contextmanager
+def _dashboard(nw: Any, port: int) -> Iterator[str]:
+    """``newswatch serve``'s application on 127.0.0.1 for the demo's app (another port if taken)."""
+    from workers.web.server import serving
+
+    with contextlib.ExitStack() as stack:
+        try:
+            url = stack.enter_context(serving(nw, "127.0.0.1", port))
+        except OSError:
+            url = stack.enter_context(serving(nw, "127.0.0.1", 0))
+        yield url
+
+
+def _wait() -> None:
+    """Until Ctrl-C or SIGTERM; then the blocks above close (the embedded Redis stops cleanly)."""
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()

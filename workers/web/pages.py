@@ -144,7 +144,7 @@ def home(request: Request) -> HTMLResponse:
     days = queries.timeline(nw, days=CHART_DAYS, until=end.date())
     new_stories = {}
     for etype in types:
-        found, _ = queries.stories(nw, event=etype, since=since, limit=5)
+        found, _ = queries.stories(nw, event=etype, since=since, limit=3)
         if found:
             new_stories[etype] = found
     latest, _ = queries.search(nw, queries.RecordQuery(on_topic=True, since=since, limit=10))
