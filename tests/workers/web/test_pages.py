@@ -113,3 +113,18 @@ def test_links_out_are_http_only(client: TestClient, corpus: App, hostile: str) 
 def test_bad_search_input_is_a_clear_error(client: TestClient) -> None:
     resp = client.get("/search", params={"q": "x", "since": "yesterday"})
     assert resp.status_code == 422 and "since" in resp.text and "<" not in resp.text
+
+
+def test_the_retry_form_needs_the_token_in_its_field(client: TestClient, corpus: App) -> None:
+    from tests.workers.web.conftest import TOKEN
+    from workers import alerting
+
+    key = client.get("/api/v1/alerts").json()["items"][-1]["alert"]["key"]
+    alerting.set_state(corpus, key, "feed", "dead", 3, "gave up")
+    form = {"key": key, "token": "not-the-token-at-all"}
+    refused = client.post("/alerts/retry", data=form, follow_redirects=False)
+    assert refused.status_code == 401 and alerting.delivery(corpus, key)["feed"]["state"] == "dead"
+    done = client.post("/alerts/retry", data={**form, "token": TOKEN}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/alerts?queued=1"
+    assert alerting.delivery(corpus, key)["feed"]["state"] == "pending"
+    assert "1 deliveries queued again." in page(client, done.headers["location"])
