@@ -109,12 +109,14 @@ def serve(
 ) -> None:
     """Serve the dashboard, the JSON API (/api/v1), /metrics, /healthz and the alerts' Atom feed."""
     from workers.web.auth import UnsafeBind
-    from workers.web.server import run, url_of
+    from workers.web.server import run
+
+    def listening(url: str) -> None:
+        err.print(f"newswatch serving {url}/ (API: {url}/api/v1, metrics: {url}/metrics; Ctrl-C stops)")
 
     with App.open(command_settings()) as nw:
-        err.print(f"newswatch serving {url_of(host, port)}/ (API: /api/v1, Ctrl-C stops)")
         try:
-            run(nw, host, port)
+            run(nw, host, port, on_listening=listening)
         except UnsafeBind as exc:
             err.print(f"[red]not started[/]: {exc}")
             raise typer.Exit(2) from None

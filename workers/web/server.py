@@ -145,12 +145,17 @@ def _socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run(nw: App, host: str = "127.0.0.1", port: int = 8475) -> None:
-    """Serve until interrupted (Ctrl-C or SIGTERM). Raises ``UnsafeBind`` before listening."""
+def run(
+    nw: App, host: str = "127.0.0.1", port: int = 8475, *, on_listening: Callable[[str], None] | None = None
+) -> None:
+    """Serve until interrupted (Ctrl-C or SIGTERM). Raises ``UnsafeBind`` (or ``OSError``) before
+    listening; ``on_listening`` is told the base URL once the port is bound."""
     web = create_app(nw, host=host)
     sock = _socket(host, port)
     server = _server(web)
     log.info("serve_started", host=host, port=sock.getsockname()[1])
+    if on_listening is not None:
+        on_listening(url_of(host, sock.getsockname()[1]))
     server.run(sockets=[sock])
 
 
