@@ -1,36 +1,43 @@
 """Article extraction: bare trafilatura against the pipeline's pipeline.clean.clean, same run.
 
-    python benchmarks/extraction.py [--dataset PATH] [--report DIR] [--check] [--removals]
+    python benchmarks/extraction.py [DATASET ...] [--report DIR] [--check] [--removals] [--limit N]
 
-The dataset (../shared/datasets/extraction beside the repo, or --dataset, or
-$NEWSWATCH_EXTRACTION_DATASET) holds news pages ``html/{id}.html.gz`` and their
-hand-checked article bodies ``ground-truth.json`` (``{id: {"articleBody", "url"}}``).
+Every dataset given is measured, one table each. Without arguments: the two shared benchmarks
+beside the repository, ``../shared/datasets/extraction`` and ``../shared/datasets/extraction-readability``
+(or the folders listed in $NEWSWATCH_EXTRACTION_DATASETS, separated by ``:``); a folder that is
+absent is reported as such and skipped, and a run with none present passes. Two layouts are read:
 
-The metric is the benchmark's own (see shared/README.md): per page, true and false
+- ``ground-truth.json`` (``{id: {"articleBody", "url"}}``) and ``html/{id}.html.gz``;
+- ``pages/NAME/source.html.gz`` and ``pages/NAME/expected.html.gz``: the gold is the text of
+  the expected HTML (``lxml.html`` ``text_content()``, decoded as the UTF-8 it is).
+
+The metric is the benchmarks' own (see shared/README.md): per page, true and false
 positives and false negatives over the multisets of 4-token shingles (tokens are
 ``\\w+`` runs), normalised so the three sum to 1; precision and recall come from
 these per-page shares summed over pages (so every page weighs the same), and F1 is
 their harmonic mean.
 
 "bare" is ``trafilatura.bare_extraction`` with the pipeline's options
-(``EXTRACT_OPTIONS``: with metadata); "ours" is ``clean()``, the function the workers
-run: text and metadata (title, date, authors, site name, language), no feed entry
-(so every field is looked for on the page: its slowest case). Both see the same
-decoded HTML; they alternate which goes first on each page, so caches and CPU
-frequency favour neither. Throughput is pages per second of extraction time alone.
+(``EXTRACT_OPTIONS``: ``include_comments=False``, with metadata); "ours" is ``clean()``, the
+function the workers run: text and metadata (title, date, authors, site name, language), no
+feed entry (so every field is looked for on the page: its slowest case), and a page it rejects
+(no article: under ``MIN_TEXT_CHARS`` of text) counts as an empty extraction. Both see the same
+decoded HTML; they alternate which goes first on each page, so caches and CPU frequency favour
+neither, and the process is pinned to one core where the OS allows it. docs/s is pages per
+second of extraction time alone; "cost" is our time per page over bare's.
 
---check fails (exit 1) when our F1 drops more than 0.002 below
-benchmarks/extraction_baseline.json. The report folder gets report.md (the table and
-the pages where ours is lower), results.json (the same numbers, unrounded) and
-f1_diff.png (per-page F1 differences, sorted, with axis labels and a title; drawn
-with a small PNG writer and a 5x7 bitmap font here, no matplotlib). --removals also
-writes removals.tsv: what our cleaning took out of each page and why (an extra,
-untimed pass).
+--check fails (exit 1) when our F1 on a dataset drops more than 0.002 below its figure in
+benchmarks/extraction_baseline.json. The report folder gets, per dataset, NAME/report.md (the
+table and the pages where ours is lower), NAME/results.json (the same numbers, unrounded) and
+NAME/f1_diff.png (per-page F1 differences, sorted, with axis labels and a title; drawn with a
+small PNG writer and a 5x7 bitmap font here, no matplotlib). --removals also writes
+NAME/removals.tsv: what our cleaning took out of each page and why (an extra, untimed pass).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -40,13 +47,14 @@ import sys
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import lxml.html  # noqa: E402
 import trafilatura  # noqa: E402
 from trafilatura.utils import decode_file  # noqa: E402
 
@@ -54,7 +62,8 @@ from pipeline.clean import EXTRACT_OPTIONS, clean  # noqa: E402
 from pipeline.errors import Unusable  # noqa: E402
 from pipeline.models import Article, Page  # noqa: E402
 
-DEFAULT_DATASET = REPO.parent / "shared" / "datasets" / "extraction"
+SHARED = REPO.parent / "shared" / "datasets"
+DEFAULT_DATASETS = (SHARED / "extraction", SHARED / "extraction-readability")
 DEFAULT_REPORT = REPO / "benchmarks" / "out" / "extraction"
 BASELINE = REPO / "benchmarks" / "extraction_baseline.json"
 CHECK_TOLERANCE = 0.002
@@ -252,28 +261,73 @@ def diff_plot_png(
 
 # --------------------------------------------------------------------------- run
 
-
-def find_dataset(arg: str | None) -> Path:
-    if arg:
-        return Path(arg)
-    env = os.environ.get("NEWSWATCH_EXTRACTION_DATASET")
-    return Path(env) if env else DEFAULT_DATASET
+Sample = tuple[str, str, str | None, str]
+"""(page id, html, url, gold article text)"""
 
 
-def load_pages(dataset: Path) -> list[tuple[str, str, str | None, str]]:
-    """(id, html, url, article body) of every page that has both HTML and a ground truth."""
-    truth = json.loads((dataset / "ground-truth.json").read_text(encoding="utf-8"))
-    pages = []
-    for page_id in sorted(truth):
-        path = dataset / "html" / f"{page_id}.html.gz"
-        if not path.exists():
-            continue
-        html = decode_file(gzip.decompress(path.read_bytes()))
-        pages.append((page_id, html, truth[page_id].get("url"), truth[page_id].get("articleBody") or ""))
+def find_datasets(args: list[str]) -> list[Path]:
+    if args:
+        return [Path(a) for a in args]
+    env = os.environ.get("NEWSWATCH_EXTRACTION_DATASETS")
+    if env:
+        return [Path(a) for a in env.split(":") if a]
+    return list(DEFAULT_DATASETS)
+
+
+def layout(dataset: Path) -> str | None:
+    """ "truth" (ground-truth.json + html/), "pages" (pages/NAME/source + expected), or None."""
+    if (dataset / "ground-truth.json").is_file():
+        return "truth"
+    if (dataset / "pages").is_dir():
+        return "pages"
+    return None
+
+
+def _gunzip_text(path: Path) -> str:
+    return decode_file(gzip.decompress(path.read_bytes()))
+
+
+def load_pages(dataset: Path, limit: int | None = None) -> list[Sample]:
+    """Every page of a dataset that has both HTML and a gold text, sorted by id."""
+    pages: list[Sample] = []
+    if layout(dataset) == "truth":
+        truth = json.loads((dataset / "ground-truth.json").read_text(encoding="utf-8"))
+        for page_id in sorted(truth):
+            path = dataset / "html" / f"{page_id}.html.gz"
+            if path.exists():
+                entry = truth[page_id]
+                pages.append((page_id, _gunzip_text(path), entry.get("url"), entry.get("articleBody") or ""))
+            if limit and len(pages) >= limit:
+                break
+    elif layout(dataset) == "pages":
+        for folder in sorted(p for p in (dataset / "pages").iterdir() if p.is_dir()):
+            source, expected = folder / "source.html.gz", folder / "expected.html.gz"
+            if not (source.is_file() and expected.is_file()):
+                continue
+            gold_html = _gunzip_text(expected)
+            gold = lxml.html.fromstring(gold_html).text_content() if gold_html.strip() else ""
+            pages.append((folder.name, _gunzip_text(source), None, gold))
+            if limit and len(pages) >= limit:
+                break
     return pages
 
 
-def run(pages: list[tuple[str, str, str | None, str]]) -> tuple[dict[str, list[str]], dict[str, float]]:
+@contextlib.contextmanager
+def one_core() -> Iterator[str]:
+    """Pin this process to one CPU (the one it runs on) while timing, so docs/s is per core."""
+    if not hasattr(os, "sched_setaffinity"):
+        yield "not pinned (no sched_setaffinity here)"
+        return
+    cpus = os.sched_getaffinity(0)
+    cpu = max(cpus)
+    os.sched_setaffinity(0, {cpu})
+    try:
+        yield f"pinned to CPU {cpu}"
+    finally:
+        os.sched_setaffinity(0, cpus)
+
+
+def run(pages: list[Sample], label: str = "extraction") -> tuple[dict[str, list[str]], dict[str, float]]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -285,7 +339,7 @@ def run(pages: list[tuple[str, str, str | None, str]]) -> tuple[dict[str, list[s
         for name in names:
             EXTRACTORS[name](html, url)
     progress = Progress(
-        TextColumn("extraction"),
+        TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
@@ -305,75 +359,98 @@ def run(pages: list[tuple[str, str, str | None, str]]) -> tuple[dict[str, list[s
     return outputs, seconds
 
 
-def table(rows: list[tuple[str, str, str, str]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+def table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in rows]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", help="dataset folder (default: ../shared/datasets/extraction)")
-    parser.add_argument("--report", default=str(DEFAULT_REPORT), help="report folder")
-    parser.add_argument("--check", action="store_true", help="exit 1 when F1 drops below the baseline")
-    parser.add_argument("--removals", action="store_true", help="also write removals.tsv (untimed pass)")
-    args = parser.parse_args(argv)
+@dataclass
+class Measure:
+    """One dataset's figures."""
 
-    dataset = find_dataset(args.dataset)
-    if not (dataset / "ground-truth.json").is_file():
-        print(f"extraction dataset not found at {dataset}; skipping")
-        return 0
-    pages = load_pages(dataset)
-    if not pages:
-        print(f"extraction dataset at {dataset} has no pages; skipping")
-        return 0
+    name: str
+    pages: int
+    bare: Scores
+    ours: Scores
+    bare_docs_s: float
+    ours_docs_s: float
+    better: int
+    worse: list[tuple[float, str, str | None]]
+    empty: int  # pages where ours kept nothing (clean() found no article)
 
-    outputs, seconds = run(pages)
+    @property
+    def cost(self) -> float:
+        """Our time per page over bare's."""
+        return self.bare_docs_s / self.ours_docs_s if self.ours_docs_s else float("inf")
+
+    def numbers(self) -> dict[str, object]:
+        return {
+            "bare": {**vars(self.bare), "docs_per_s": self.bare_docs_s},
+            "ours": {**vars(self.ours), "docs_per_s": self.ours_docs_s},
+            "pages": self.pages,
+            "worse": len(self.worse),
+            "better": self.better,
+            "no_article": self.empty,
+            "cost_ratio": self.cost,
+        }
+
+
+def measure(name: str, pages: list[Sample]) -> tuple[Measure, list[float]]:
+    outputs, seconds = run(pages, label=name)
     matches = {
-        name: [page_match(p[3], text) for p, text in zip(pages, outputs[name], strict=True)]
-        for name in EXTRACTORS
+        who: [page_match(p[3], text) for p, text in zip(pages, outputs[who], strict=True)]
+        for who in EXTRACTORS
     }
-    result = {name: scores(matches[name]) for name in EXTRACTORS}
-    rate = {name: len(pages) / seconds[name] if seconds[name] else 0.0 for name in EXTRACTORS}
+    rate = {who: len(pages) / seconds[who] if seconds[who] else 0.0 for who in EXTRACTORS}
     diffs = [page_f1(o) - page_f1(b) for o, b in zip(matches["ours"], matches["bare"], strict=True)]
-    worse = [(d, p[0], p[2]) for d, p in zip(diffs, pages, strict=True) if d < -1e-9]
-    better = sum(1 for d in diffs if d > 1e-9)
-    b, o = result["bare"], result["ours"]
+    result = Measure(
+        name=name,
+        pages=len(pages),
+        bare=scores(matches["bare"]),
+        ours=scores(matches["ours"]),
+        bare_docs_s=rate["bare"],
+        ours_docs_s=rate["ours"],
+        better=sum(1 for d in diffs if d > 1e-9),
+        worse=[(d, p[0], p[2]) for d, p in zip(diffs, pages, strict=True) if d < -1e-9],
+        empty=sum(1 for text in outputs["ours"] if not text),
+    )
+    return result, diffs
 
+
+def summary(m: Measure) -> str:
+    b, o = m.bare, m.ours
     rows = [
         ("", "bare trafilatura", "ours (clean)", "ours - bare"),
+        ("F1", f"{b.f1:.4f}", f"{o.f1:.4f}", f"{o.f1 - b.f1:+.4f}"),
         ("precision", f"{b.precision:.4f}", f"{o.precision:.4f}", f"{o.precision - b.precision:+.4f}"),
         ("recall", f"{b.recall:.4f}", f"{o.recall:.4f}", f"{o.recall - b.recall:+.4f}"),
-        ("F1", f"{b.f1:.4f}", f"{o.f1:.4f}", f"{o.f1 - b.f1:+.4f}"),
-        (
-            "docs/s",
-            f"{rate['bare']:.1f}",
-            f"{rate['ours']:.1f}",
-            f"ratio {rate['ours'] / rate['bare']:.2f}" if rate["bare"] else "n/a",
-        ),
+        ("docs/s (one core)", f"{m.bare_docs_s:.1f}", f"{m.ours_docs_s:.1f}", f"cost x{m.cost:.2f}"),
     ]
-    summary = table(rows)
-    equal = len(pages) - better - len(worse)
-    counts = f"{len(pages)} pages: ours better on {better}, worse on {len(worse)}, equal on {equal}"
-    print(summary)
-    print(counts)
+    equal = m.pages - m.better - len(m.worse)
+    share = 100 * len(m.worse) / m.pages if m.pages else 0.0
+    counts = (
+        f"{m.pages} pages: ours better on {m.better}, worse on {len(m.worse)} ({share:.1f}%),"
+        f" equal on {equal}; no article found on {m.empty}"
+    )
+    return f"{table(rows)}\n{counts}"
 
-    report = Path(args.report)
-    report.mkdir(parents=True, exist_ok=True)
-    title = f"PER-PAGE F1, OURS - BARE: {better} BETTER, {len(worse)} WORSE, {equal} EQUAL OF {len(pages)}"
-    (report / "f1_diff.png").write_bytes(diff_plot_png(diffs, title=title))
+
+def write_report(folder: Path, dataset: Path, m: Measure, diffs: list[float]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    equal = m.pages - m.better - len(m.worse)
+    title = f"PER-PAGE F1, OURS - BARE: {m.better} BETTER, {len(m.worse)} WORSE, {equal} EQUAL OF {m.pages}"
+    (folder / "f1_diff.png").write_bytes(diff_plot_png(diffs, title=title))
     md = [
-        "# Article extraction benchmark",
+        f"# Article extraction benchmark: {m.name}",
         "",
-        f"Dataset: `{dataset}` ({len(pages)} pages). Options: `{EXTRACT_OPTIONS}`.",
+        f"Dataset: `{dataset}` ({m.pages} pages). Options: `{EXTRACT_OPTIONS}`.",
         "Ours is `pipeline.clean.clean` (text and metadata, as the workers run it); bare is "
         "`trafilatura.bare_extraction` with the same options.",
         "Metric: 4-token shingle precision/recall, per-page normalised (shared/README.md).",
         "",
-        summary,
-        "",
-        counts + ".",
+        summary(m),
         "",
         "![per-page F1, ours - bare, sorted](f1_diff.png)",
         "",
@@ -381,39 +458,88 @@ def main(argv: list[str] | None = None) -> int:
         "F1 (y axis); green above the black zero line is better, red below is worse; grey lines every 0.1.",
         "",
     ]
-    if worse:
+    if m.worse:
         md += ["## Pages where ours is lower", "", "| F1 change | page | url |", "|---|---|---|"]
-        md += [f"| {d:+.3f} | {pid[:12]} | {url or ''} |" for d, pid, url in sorted(worse)]
+        md += [f"| {d:+.3f} | {pid[:40]} | {url or ''} |" for d, pid, url in sorted(m.worse)]
         md.append("")
-    (report / "report.md").write_text("\n".join(md), encoding="utf-8")
-    numbers = {name: {**vars(result[name]), "docs_per_s": rate[name]} for name in EXTRACTORS} | {
-        "pages": len(pages),
-        "worse": len(worse),
-        "better": better,
-    }
-    (report / "results.json").write_text(json.dumps(numbers, indent=2) + "\n", encoding="utf-8")
+    (folder / "report.md").write_text("\n".join(md), encoding="utf-8")
+    (folder / "results.json").write_text(json.dumps(m.numbers(), indent=2) + "\n", encoding="utf-8")
+    return folder / "report.md"
 
-    if args.removals:
-        with (report / "removals.tsv").open("w", encoding="utf-8") as out:
-            out.write("page\treason\ttext\n")
-            for page_id, html, url, _ in pages:
-                article = cleaned(html, url)
-                for text, reason in ((r.text, r.reason) for r in (article.removed if article else ())):
-                    out.write(f"{page_id[:12]}\t{reason}\t{' '.join(text.split())[:200]}\n")
-    print(f"report: {report / 'report.md'}")
 
-    if args.check:
-        if not BASELINE.is_file():
-            print(f"no baseline at {BASELINE}; nothing to check against")
-            return 1
-        baseline = json.loads(BASELINE.read_text(encoding="utf-8"))
-        if o.f1 < baseline["f1"] - CHECK_TOLERANCE:
-            print(
-                f"FAIL: F1 {o.f1:.4f} is below the baseline {baseline['f1']:.4f}"
+def write_removals(folder: Path, pages: list[Sample]) -> None:
+    with (folder / "removals.tsv").open("w", encoding="utf-8") as out:
+        out.write("page\treason\ttext\n")
+        for page_id, html, url, _ in pages:
+            article = cleaned(html, url)
+            for text, reason in ((r.text, r.reason) for r in (article.removed if article else ())):
+                out.write(f"{page_id[:40]}\t{reason}\t{' '.join(text.split())[:200]}\n")
+
+
+def check(results: list[Measure], baseline_path: Path = BASELINE) -> list[str]:
+    """What fails the gate: a dataset whose F1 fell more than CHECK_TOLERANCE below its baseline."""
+    if not baseline_path.is_file():
+        return [f"no baseline at {baseline_path}; nothing to check against"]
+    baseline = json.loads(baseline_path.read_text(encoding="utf-8"))
+    failures = []
+    for m in results:
+        ref = baseline.get(m.name)
+        if ref is None:
+            print(f"{m.name}: no baseline figure; not checked")
+            continue
+        if m.ours.f1 < ref["f1"] - CHECK_TOLERANCE:
+            failures.append(
+                f"FAIL {m.name}: F1 {m.ours.f1:.4f} is below the baseline {ref['f1']:.4f}"
                 f" by more than {CHECK_TOLERANCE}"
             )
-            return 1
-        print(f"ok: F1 {o.f1:.4f} against the baseline {baseline['f1']:.4f}")
+        else:
+            print(f"ok {m.name}: F1 {m.ours.f1:.4f} against the baseline {ref['f1']:.4f}")
+    return failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("datasets", nargs="*", help="dataset folders (default: the two shared benchmarks)")
+    parser.add_argument("--report", default=str(DEFAULT_REPORT), help="report folder")
+    parser.add_argument("--check", action="store_true", help="exit 1 when an F1 drops below the baseline")
+    parser.add_argument("--removals", action="store_true", help="also write removals.tsv (untimed pass)")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N pages of each dataset")
+    parser.add_argument("--baseline", default=str(BASELINE), help="baseline figures for --check")
+    args = parser.parse_args(argv)
+
+    found: list[tuple[Path, list[Sample]]] = []
+    for dataset in find_datasets(args.datasets):
+        if layout(dataset) is None:
+            print(f"extraction dataset not found at {dataset}; skipping")
+            continue
+        pages = load_pages(dataset, args.limit)
+        if not pages:
+            print(f"extraction dataset at {dataset} has no pages; skipping")
+            continue
+        found.append((dataset, pages))
+    if not found:
+        print("no extraction dataset present; nothing measured")
+        return 0
+
+    results = []
+    with one_core() as pinned:
+        print(f"timing: {pinned}")
+        for dataset, pages in found:
+            m, diffs = measure(dataset.name, pages)
+            results.append(m)
+            print(f"\n{m.name} ({dataset})")
+            print(summary(m))
+            folder = Path(args.report) / m.name
+            report = write_report(folder, dataset, m, diffs)
+            if args.removals:
+                write_removals(folder, pages)
+            print(f"report: {report}")
+
+    if args.check:
+        failures = check(results, Path(args.baseline))
+        for line in failures:
+            print(line)
+        return 1 if failures else 0
     return 0
 
 

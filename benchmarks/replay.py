@@ -3,14 +3,16 @@
     python benchmarks/replay.py [PAGES_DIR] [--limit N] [--threads T] [--processes P]
                                 [--redis-url URL] [--repeat R] [--json]
 
-Two measurements, each repeated ``--repeat`` times (default 2) after a warm-up; the best run of each counts:
+Two measurements, each repeated ``--repeat`` times (default 2) after a warm-up; the best run of each
+counts. Both use the same number of cleaning processes, N = threads x processes (every pipeline worker
+thread cleans in a process of its own), so the ratio compares throughput per core fairly:
 
 - **bare**: ``pipeline.clean.extract(html, url)`` (``trafilatura.bare_extraction`` with the
-  pipeline's own ``EXTRACT_OPTIONS``) on every page, one process, one thread. The timed region
-  holds, per page, read + gunzip + ``pipeline.clean.decode_html`` + ``extract``: the same input
-  work the pipeline's figure includes (``replay()`` reads and decodes the files itself), so the
-  headline ratio compares like with like. ``extract()`` alone is timed too and shown as its own row
-  (decoding is ~1-3% of the total on the extraction dataset).
+  pipeline's own ``EXTRACT_OPTIONS``) on every page, over N processes (the pages dealt round-robin,
+  each process warmed up before the clock starts). The timed region holds, per page, read + gunzip +
+  ``pipeline.clean.decode_html`` + ``extract``: the same input work the pipeline's figure includes
+  (``replay()`` reads and decodes the files itself), so the headline ratio compares like with like.
+  ``extract()`` alone is timed too (summed over the processes, divided by N) and shown as its own row.
 - **pipeline**: ``workers.replay.replay(app, [folder])`` on a fresh key prefix (``nwbench-<hex>``)
   with workers running: by default dramatiq worker threads in this process
   (``workers.runner.workers(app, threads=T)``); with ``--processes P``, P ``newswatch worker
@@ -18,6 +20,9 @@ Two measurements, each repeated ``--repeat`` times (default 2) after a warm-up; 
   from the start of ``replay()`` until it returns its result. Between repeats the store keys of the
   prefix are deleted (the dramatiq queues are kept) so every repeat stores the pages anew instead of
   answering "unchanged".
+
+Per core is articles/s divided by the cores N processes can use (min(N, CPUs)); the ratio of the
+two per-core figures is the headline (target >= 0.8).
 
 Redis: ``--redis-url``, else ``NEWSWATCH_REDIS_URL``, else ``redis://127.0.0.1:6379/0``; when none of
 them answers, the embedded Redis in a temporary data dir. Every key of the prefix (dramatiq's
@@ -86,7 +91,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"folder of .html / .html.gz pages (default: $NEWSWATCH_BENCH_PAGES or {DEFAULT_PAGES})",
     )
     ap.add_argument("--limit", type=int, default=None, help="only the first N pages (sorted by path)")
-    ap.add_argument("--threads", type=int, default=2, help="dramatiq worker threads (per process)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=2,
+        help="dramatiq worker threads (per process); bare runs over as many processes in all",
+    )
     ap.add_argument(
         "--processes",
         type=int,
@@ -159,23 +169,51 @@ def bare_run(
     return time.perf_counter() - start, extract_s
 
 
-def measure_bare(pages: list[Path], repeat: int) -> dict[str, Any]:
-    from pipeline.clean import extract
+def _warm_bare(path: str, url: str) -> None:
+    """Pool initializer: imports, lazy tables and a first parse, before any clock starts."""
+    bare_run([Path(path)], [url])
+
+
+def _bare_chunk(chunk: tuple[list[str], list[str]]) -> tuple[float, float]:
+    return bare_run([Path(p) for p in chunk[0]], chunk[1])
+
+
+def measure_bare(pages: list[Path], repeat: int, processes: int = 1) -> dict[str, Any]:
     from workers.replay import read_html_file
 
     # the URL replay() gives each page (its canonical link when it has one), found outside the timing
     items = [read_html_file(p) for p in pages]
     payloads = [it.payload or {"page": {"url": "", "html": ""}} for it in items]
     urls = [str(p["page"]["url"]) for p in payloads]
-    extract(str(payloads[0]["page"]["html"]), urls[0])  # warm-up: imports, lazy tables, first parse
     del items, payloads
     totals, extracts = [], []
-    with _progress("bare") as progress:
-        for n in range(repeat):
-            task = progress.add_task(f"run {n + 1}/{repeat}", total=len(pages))
-            total_s, extract_s = bare_run(pages, urls, progress, task)
-            totals.append(total_s)
-            extracts.append(extract_s)
+    if processes <= 1:
+        bare_run(pages[:1], urls[:1])  # warm-up: imports, lazy tables, first parse
+        with _progress("bare") as progress:
+            for n in range(repeat):
+                task = progress.add_task(f"run {n + 1}/{repeat}", total=len(pages))
+                total_s, extract_s = bare_run(pages, urls, progress, task)
+                totals.append(total_s)
+                extracts.append(extract_s)
+    else:
+        import multiprocessing
+
+        chunks = [
+            ([str(p) for p in pages[k::processes]], urls[k::processes])
+            for k in range(processes)
+            if pages[k::processes]
+        ]
+        context = multiprocessing.get_context(
+            "spawn"
+        )  # a clean interpreter: no Redis client or thread inherited
+        with context.Pool(len(chunks), initializer=_warm_bare, initargs=(str(pages[0]), urls[0])) as pool:
+            pool.map(_bare_chunk, [([str(pages[0])], [urls[0]])] * len(chunks))  # every process started
+            for n in range(repeat):
+                err.print(f"bare: run {n + 1}/{repeat} over {len(chunks)} processes")
+                start = time.perf_counter()
+                results = pool.map(_bare_chunk, chunks, chunksize=1)
+                totals.append(time.perf_counter() - start)
+                extracts.append(sum(r[1] for r in results) / len(chunks))
     return {
         "runs_s": totals,
         "extract_runs_s": extracts,
@@ -444,7 +482,9 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0]
     err.print(f"{len(pages)} pages from {folder}; {os.cpu_count()} CPUs, load average {load:.2f}")
 
-    bare = measure_bare(pages, args.repeat)
+    parallel = args.threads * max(1, args.processes)  # cleaning processes on the pipeline's side
+    cores = max(1, min(parallel, os.cpu_count() or 1))
+    bare = measure_bare(pages, args.repeat, parallel)
     pipe = measure_pipeline(
         pages,
         inputs,
@@ -460,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     bare_per_s = n / bare["best_s"]
     extract_per_s = n / bare["best_extract_s"]
     pipeline_per_s = n / pipe["best_s"]
-    ratio = pipeline_per_s / bare_per_s
+    ratio = pipeline_per_s / bare_per_s  # same N on both sides: the per-core ratio
     workers_desc = (
         f"{args.processes} processes × {args.threads} threads"
         if args.processes
@@ -471,21 +511,24 @@ def main(argv: list[str] | None = None) -> int:
         return ", ".join(f"{v:.2f}" for v in values)
 
     table = Table(
-        title=f"replay throughput: {n} pages, best of {args.repeat} (load average at start {load:.2f})"
+        title=f"replay throughput: {n} pages, best of {args.repeat}, {parallel} cleaning process(es) a side"
+        f" on {cores} core(s) (load average at start {load:.2f})"
     )
     for col, just in (
         ("mode", "left"),
         ("pages", "right"),
         ("seconds", "right"),
         ("articles/s", "right"),
+        ("per core", "right"),
         ("runs (s)", "right"),
     ):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
     table.add_row(
-        "bare: read + gunzip + decode_html + extract(), 1 thread",
+        f"bare: read + gunzip + decode_html + extract(), {parallel} process(es)",
         str(n),
         f"{bare['best_s']:.2f}",
         f"{bare_per_s:.1f}",
+        f"{bare_per_s / cores:.1f}",
         runs(bare["runs_s"]),
     )
     table.add_row(
@@ -493,6 +536,7 @@ def main(argv: list[str] | None = None) -> int:
         str(n),
         f"{bare['best_extract_s']:.2f}",
         f"{extract_per_s:.1f}",
+        f"{extract_per_s / cores:.1f}",
         runs(bare["extract_runs_s"]),
     )
     table.add_row(
@@ -500,11 +544,13 @@ def main(argv: list[str] | None = None) -> int:
         str(n),
         f"{pipe['best_s']:.2f}",
         f"{pipeline_per_s:.1f}",
+        f"{pipeline_per_s / cores:.1f}",
         runs(pipe["runs_s"]),
     )
     style = "green" if ratio >= TARGET_RATIO else "red"
     table.add_row(
-        f"[{style}]ratio pipeline / bare (target >= {TARGET_RATIO})[/]",
+        f"[{style}]per-core ratio pipeline / bare (target >= {TARGET_RATIO})[/]",
+        "",
         "",
         "",
         f"[{style}]{ratio:.2f}[/]",
@@ -534,6 +580,9 @@ def main(argv: list[str] | None = None) -> int:
                     "pages": n,
                     "threads": args.threads,
                     "processes": args.processes,
+                    "cleaning_processes": parallel,
+                    "cores": cores,
+                    "per_core_ratio": round(ratio, 4),
                     "summary": summary,
                     "bare_extract_only_per_s": round(extract_per_s, 3),
                     "ratio_vs_extract_only": round(pipeline_per_s / extract_per_s, 4),

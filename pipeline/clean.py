@@ -79,25 +79,27 @@ def _extracted_text(tree: Any, url: str | None, **options: Any) -> str:
     return (result.text or "") if isinstance(result, Document) else ""
 
 
+# One trafilatura run, with bare's own options and fallbacks (readability, justext) but no
+# metadata: pipeline.clean reads metadata itself, from the same parse.
+TEXT_OPTIONS: dict[str, Any] = {**EXTRACT_OPTIONS, "with_metadata": False}
+
+
 def _clean_text(tree: HtmlElement, url: str | None) -> tuple[str, list[tuple[str, str]]]:
     """Our article text out of a parsed page (the tree is pruned in place), and what was cut."""
     from pipeline import boilerplate
 
+    titles = boilerplate.page_titles(tree)
     removed = boilerplate.prune_tree(tree)
-    options = {**EXTRACT_OPTIONS, "with_metadata": False, "fast": True}
-    default = _extracted_text(tree, url, **options)
-    precise = _extracted_text(tree, url, **options, favor_precision=True)
-    if boilerplate.precision_run_failed(default, precise):
-        text = _extracted_text(tree, url, **{**options, "fast": False})
-    else:
-        text, cut = boilerplate.merge_extractions(default, precise)
-        removed += cut
-    text, cut = boilerplate.strip_boilerplate(text, titles=boilerplate.page_titles(tree))
+    links = boilerplate.link_texts(tree)
+    text = _extracted_text(tree, url, **TEXT_OPTIONS)
+    text, cut = boilerplate.trim_link_lines(text, links)
+    removed += cut
+    text, cut = boilerplate.strip_boilerplate(text, titles=titles)
     return normalize_text(text), removed + cut
 
 
 # trafilatura's own parser, with lxml's C-level element class lookup instead of lxml.html's
-# Python one: every element both extraction runs touch gets its proxy without a Python call
+# Python one: every element the extraction touches gets its proxy without a Python call
 # (about 4% of an extraction on the extraction benchmark). The classes are the same HtmlElement.
 _PARSER = HTMLParser(
     collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True
@@ -133,11 +135,10 @@ def parse_html(html: str) -> HtmlElement | None:
 def extract_text_with_removals(html: str, url: str | None = None) -> tuple[str, list[tuple[str, str]]]:
     """Article text with the boilerplate taken out, and what was taken out and why.
 
-    The page is parsed once; trafilatura runs on it as is and with favor_precision
-    (without metadata and without its own fallbacks, which is what pays for the second
-    run), and pipeline.boilerplate merges the two and strips boilerplate lines. When
-    the precision run lost the article, trafilatura's full fallback chain decides instead.
-    Calibrated on the extraction benchmark: see benchmarks/extraction.py.
+    The page is parsed once; never-article boxes are pruned from the tree, trafilatura
+    runs once on it (bare's options and fallbacks, no metadata), and pipeline.boilerplate
+    cuts the leading run of link lines (measured on the page's own links) and the
+    boilerplate lines. Measured on both extraction benchmarks: see benchmarks/extraction.py.
     """
     tree = parse_html(html)
     if tree is None:

@@ -50,7 +50,7 @@ def test_json_lines_for_several_pages_with_what_was_removed(env: dict[str, str])
     assert all(r["published_precision"] == "day" and r["warnings"] == [] for r in rows)
     assert "Khabarovsk" in rows[0]["text"] and "MOST POPULAR" not in rows[0]["text"]
     reasons = {r["reason"] for r in rows[1]["removed"]}
-    assert {"byline", "feedback address", "date/update line"} <= reasons
+    assert {"byline", "headline repeated", "date/update line"} <= reasons
 
 
 def test_plain_output_and_explain(env: dict[str, str]) -> None:

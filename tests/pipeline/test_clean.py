@@ -120,12 +120,20 @@ def test_learned_site_template_lines_are_stripped_and_explained() -> None:
 
     html = (TESTDATA / "ledger_consul.html").read_text(encoding="utf-8")
     line = "Relations between the two capitals have cooled since 2022, and Seoul has recalled that it expects every detained citizen to be treated according to the consular convention."
-    fp = fingerprint(line)
-    assert fp is not None
-    templates = SiteTemplates(source="Northern Ledger", lines={fp: LineCount(articles=40, span=45)})
+    # the outlet's furniture no line rule names: learned because it recurs in its articles
+    furniture = [
+        "Please direct questions or comments to [desk@northernledger.example]",
+        "button that move to original korean article (원문 보기 버튼)",
+    ]
+    fps = [fingerprint(x) for x in (line, *furniture)]
+    templates = SiteTemplates(
+        source="Northern Ledger", lines={fp: LineCount(articles=40, span=45) for fp in fps if fp}
+    )
+    assert len(templates.lines) == 3
     article = clean(Page(url="https://northernledger.example/n/2", html=html), templates=templates)
     assert "cooled since 2022" not in article.text
     assert "aid worker" in article.text
+    assert not any(x in article.text for x in furniture)
     assert any(r.reason.startswith("site template") and "cooled" in r.text for r in article.removed)
 
 
