@@ -16,6 +16,7 @@ for search, stories, a case and home at 100k records.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import random
 import statistics
@@ -105,6 +106,8 @@ class Corpus:
 def fill(nw: App, corpus: Corpus, start: int, stop: int) -> None:
     """Records start..stop-1 through the store's write path, pipelined; their cases' timelines."""
     store = nw.store
+    # a synthetic record's story is given, not found: no story keys (or profile) to file
+    no_story_keys: Any = None if "profile" in inspect.signature(store._write_story).parameters else {}
     cases: dict[str, list[Record]] = {}
     for lo in range(start, stop, 1000):
         with nw.redis.pipeline(transaction=False) as pipe:
@@ -112,7 +115,7 @@ def fill(nw: App, corpus: Corpus, start: int, stop: int) -> None:
                 rec = corpus.record(i)
                 fps = Fingerprints(article_id=rec.id, url_hash=f"{i:032x}", content_hash=rec.content_hash)
                 store._write(pipe, rec, fps, None, {})
-                store._write_story(pipe, rec, {})
+                store._write_story(pipe, rec, no_story_keys)
                 for cid in rec.case_ids:
                     cases.setdefault(cid, []).append(rec)
                     pipe.zadd(store.k("case", "records", cid), {rec.id: rec.sort_time.timestamp()})
