@@ -12,6 +12,7 @@ status at once. Nothing is silently dropped.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,25 +32,57 @@ from workers.process import process_article, process_page
 log = structlog.get_logger(__name__)
 
 
+# Redis down, full (maxmemory with noeviction) or failing over to a replica: worth trying again later.
+REDIS_TRANSIENT = (redis.ConnectionError, redis.TimeoutError, redis.OutOfMemoryError, redis.ReadOnlyError)
+
+
+def _retry_delay_ms(transient: TransientError, retries: int, budget_left_s: float | None) -> int | None:
+    """The wait before the next attempt: the server's Retry-After when it sent one, else dramatiq's
+    exponential backoff (None); within a retry budget, never past its end."""
+    if transient.retry_after_s is not None:
+        delay_ms: int | None = int(min(transient.retry_after_s, 7 * 86400) * 1000)
+    elif budget_left_s is not None:
+        delay_ms = 1000 * 2**retries  # the broker's own schedule (workers.broker: 1 s doubling)
+    else:
+        return None
+    if budget_left_s is not None:
+        delay_ms = min(delay_ms or 0, int(budget_left_s * 1000))
+    return delay_ms
+
+
 def settle(exc: Exception) -> tuple[str, str]:
     """The outcome to record for a failure, or a raise that makes dramatiq retry the message.
 
     Transient failures are retried with backoff (the server's Retry-After when it sent one) until
-    ``max_retries``; then, like every other failure, they are recorded and the message is done.
+    ``max_retries`` (or, under ``run --once``, until the app's retry budget is spent); then, like
+    every other failure, they are recorded and the message is done. A retry is one warning line:
+    it is raised as ``dramatiq.Retry``, which dramatiq does not log with a traceback. Only a bug
+    (an exception newswatch did not raise on purpose) is logged with its traceback.
     """
     transient = exc if isinstance(exc, TransientError) else None
-    if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+    if isinstance(exc, REDIS_TRANSIENT):
         transient = TransientError(f"redis: {exc}", code="redis")
     if transient is not None:
+        app = current()
         message = CurrentMessage.get_current_message()
         retries = int(message.options.get("retries", 0)) if message else 0
-        if retries < current().settings.max_retries:
-            log.warning("retry_scheduled", error=str(transient), code=transient.code, retries=retries)
-            if transient.retry_after_s is not None:
-                raise dramatiq.Retry(str(transient), delay=int(transient.retry_after_s * 1000)) from exc
-            raise transient from exc
-        log.error("retries_exhausted", error=str(transient), code=transient.code)
-        return "error", f"{transient.code}: gave up after {retries} retries: {transient}"
+        budget_left_s = None
+        if app.retry_budget_s is not None and message is not None:
+            age_s = time.time() - message.message_timestamp / 1000
+            budget_left_s = app.retry_budget_s - age_s
+        if retries < app.settings.max_retries and (budget_left_s is None or budget_left_s > 0):
+            delay_ms = _retry_delay_ms(transient, retries, budget_left_s)
+            log.warning(
+                "retry_scheduled",
+                error=str(transient),
+                code=transient.code,
+                retries=retries,
+                delay_ms=delay_ms,
+            )
+            raise dramatiq.Retry(str(transient), delay=delay_ms) from exc
+        why = "the retry budget" if retries < app.settings.max_retries else f"{retries} retries"
+        log.error("retries_exhausted", error=str(transient), code=transient.code, retries=retries)
+        return "error", f"{transient.code}: gave up after {why}: {transient}"
     if isinstance(exc, Rejected):
         log.info("item_rejected", reason=str(exc), code=exc.code)
         return "rejected", f"{exc.code}: {exc}"
@@ -73,18 +106,18 @@ def _run(app: App, page: Page | None, article: Article | None, alerts: bool) -> 
     return saved.outcome, saved.record.id, len(saved.alerts)
 
 
-def process_entry(entry_id: str) -> None:
-    """Fetch one feed entry's page and take it through the stages."""
-    app = current()
-    key = app.store.k("entry", entry_id)
-    raw = app.redis.get(key)
+def _entry_outcome(app: App, entry_id: str, *, alerts: bool = True) -> tuple[str, str, int] | None:
+    """Fetch one feed entry's page and take it through the stages; its outcome, recorded on the
+    entry's status (and, when it failed, for ``newswatch errors``). None: the entry expired."""
+    raw = app.redis.get(app.store.k("entry", entry_id))
     if raw is None:
         log.warning("entry_missing")
-        return
+        return None
     entry = FeedEntry.model_validate_json(raw)
     structlog.contextvars.bind_contextvars(feed_id=entry.feed_id)
     feed = app.config.feeds.feeds
     source = next((f.name for f in feed if f.id == entry.feed_id), None)
+    fired = 0
     try:
         resp = robots.fetch_page(app.http, app.robots, entry.url)  # robots.txt, rate limit
         page = Page(
@@ -95,25 +128,46 @@ def process_entry(entry_id: str) -> None:
             feed_id=entry.feed_id,
             entry=entry,
         )
-        outcome, detail, _ = _run(app, page, None, alerts=True)
+        outcome, detail, fired = _run(app, page, None, alerts=alerts)
     except Exception as exc:
         outcome, detail = settle(exc)
         metrics.count(app, "articles", outcome)  # a success is counted where it is saved (process)
-    app.redis.hset(
-        app.store.k("entry", entry_id, "status"),
-        mapping={"outcome": outcome, "detail": detail, "at": datetime.now(UTC).isoformat()},
-    )
+    with app.redis.pipeline(transaction=True) as pipe:
+        pipe.hset(
+            app.store.k("entry", entry_id, "status"),
+            mapping={"outcome": outcome, "detail": detail, "at": datetime.now(UTC).isoformat()},
+        )
+        app.store.note_outcome(f"entry:{entry_id}", outcome, detail, where=entry.url, pipe=pipe)
+        pipe.execute()
+    return outcome, detail, fired
+
+
+def process_entry(entry_id: str) -> None:
+    """Fetch one feed entry's page and take it through the stages."""
+    _entry_outcome(current(), entry_id)
 
 
 def process_item(item_id: str, run_id: str, alerts: bool = False) -> None:
-    """Take one queued work item (a replayed page or text) through the stages; record its outcome."""
+    """Take one queued work item (a replayed page or text, or a failed feed entry run again)
+    through the stages; record its outcome on the run."""
     app = current()
+    payload = None
+    failure_key = None
     try:
         payload = app.store.get_item(run_id, item_id)
         if payload is None:
             if app.redis.hexists(app.store.k("run", run_id), item_id):
                 return  # done already: this is a redelivery
             raise BadInput("work item expired before a worker took it")
+        if payload.get("kind") == "entry":  # `replay --retry-errors` of a feed entry
+            entry_id = str(payload["entry_id"])
+            failure_key = f"entry:{entry_id}"
+            done = _entry_outcome(app, entry_id, alerts=alerts)
+            if done is None:
+                raise BadInput("the feed entry expired: it is gone from the feed's state")
+            outcome, detail, fired = done
+            app.store.finish_item(item_id, run_id, outcome, detail, fired, remember=False)  # noted above
+            return
         warnings: tuple[str, ...] = tuple(payload.get("warnings") or ())  # type: ignore[arg-type]
         if payload.get("kind") == "page":
             page, article = Page.model_validate({**payload["page"], "warnings": warnings}), None  # type: ignore[dict-item]
@@ -131,7 +185,7 @@ def process_item(item_id: str, run_id: str, alerts: bool = False) -> None:
     except Exception as exc:  # every failure ends as an outcome on the run, or as a retry
         (outcome, detail), fired = settle(exc), 0
         metrics.count(app, "articles", outcome)
-    app.store.finish_item(item_id, run_id, outcome, detail, fired)
+    app.store.finish_item(item_id, run_id, outcome, detail, fired, payload=payload, failure_key=failure_key)
 
 
 def deliver_alert(alert_key: str, destination: str | None = None) -> None:
@@ -141,10 +195,11 @@ def deliver_alert(alert_key: str, destination: str | None = None) -> None:
     try:
         notify.deliver(current(), alert_key, destination, retries=retries)
     except TransientError as exc:
-        if exc.retry_after_s is not None:  # RFC 9110 §10.2.3; capped at dramatiq's longest delay (7 days)
-            delay_ms = int(min(exc.retry_after_s, 7 * 86400) * 1000)
-            raise dramatiq.Retry(str(exc), delay=delay_ms) from exc
-        raise
+        # RFC 9110 §10.2.3; capped at dramatiq's longest delay (7 days). Without Retry-After, the
+        # message's own backoff (workers.notify.enqueue). Retry, not the error: one warning line
+        # (notify logs it), no traceback.
+        delay_ms = _retry_delay_ms(exc, retries, None)
+        raise dramatiq.Retry(str(exc), delay=delay_ms) from exc
 
 
 def declare(broker: dramatiq.Broker) -> dict[str, dramatiq.Actor[Any, Any]]:

@@ -47,6 +47,9 @@ class App:
     templates: TemplateStore
     embedded: EmbeddedRedis | None = None
     actors: dict[str, dramatiq.Actor[Any, Any]] = field(default_factory=dict)
+    # seconds a transient failure is retried for, from the time its message was sent; None: only
+    # NEWSWATCH_MAX_RETRIES bounds it (``run --once`` sets workers.cli_feeds.ONCE_RETRY_BUDGET_S)
+    retry_budget_s: float | None = None
 
     @property
     def prefix(self) -> str:
@@ -72,6 +75,14 @@ class App:
         # two clients: ours speaks str, dramatiq's speaks bytes
         client = redis.Redis.from_url(url, health_check_interval=30, decode_responses=True)
         broker_client = redis.Redis.from_url(url, health_check_interval=30)
+        try:
+            client.ping()  # fail here, in one line (exit code 3), not later in every worker thread
+        except BaseException:
+            client.close()
+            broker_client.close()
+            if embedded is not None:
+                embedded.stop()
+            raise
         http = HttpClient(
             timeout_s=settings.http_timeout_s,
             max_bytes=settings.http_max_bytes,

@@ -52,8 +52,28 @@ class LogContext(Middleware):
         structlog.contextvars.clear_contextvars()
 
 
+# Redelivery after a crash. A worker process's broker stamps a heartbeat in Redis on every command
+# it sends; its consumers send one at least every worker_timeout while idle (100 ms in
+# workers.runner, 1 s under dramatiq's CLI), and delay-queue consumers, which are almost never full,
+# keep doing so while the process is busy. A process silent for HEARTBEAT_TIMEOUT_MS is dead: the
+# next "maintenance" pass on a queue puts the messages it had taken (in flight and prefetched) back
+# on that queue. dramatiq's defaults (60 s, and maintenance on 1 command in 1,000) took 60-100 s;
+# these take a dead worker's messages back within about 8 s (tests/faults/test_crash.py measures
+# it). The price: a process stalled for 6 s (SIGSTOP, a frozen VM, clocks more than 6 s apart
+# between machines) has its messages run again elsewhere, which idempotent actors make harmless;
+# and maintenance runs on 1 command in 10, which costs two small sorted-set reads when no worker
+# is dead (dramatiq's Lua KEYS scan runs only while a dead worker's acks remain).
+HEARTBEAT_TIMEOUT_MS = 6_000
+MAINTENANCE_CHANCE = 100_000  # out of dramatiq's MAINTENANCE_SCALE (1,000,000)
+
+
 def make_broker(client: redis.Redis, prefix: str, *, max_retries: int = 5) -> RedisBroker:
-    broker = RedisBroker(client=client, namespace=f"{prefix}:dq")
+    broker = RedisBroker(
+        client=client,
+        namespace=f"{prefix}:dq",
+        heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
+        maintenance_chance=MAINTENANCE_CHANCE,
+    )
     for middleware in broker.middleware:
         if isinstance(middleware, Retries):
             # Only transient failures come back; actors record everything else on the item's status.

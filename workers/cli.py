@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,12 +11,24 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pipeline.entities import slug
-from pipeline.errors import ConfigError
 from pipeline.models import Record
 from workers import cli_alerts, cli_cases, cli_extract, cli_feeds
 from workers.app import App
 from workers.cases import case_record_ids, get_case
-from workers.cli_common import command_settings, err, out, print_json, wait_for_signal
+from workers.cli_common import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    command_settings,
+    err,
+    guarded,
+    out,
+    print_json,
+    wait_for_signal,
+)
+
+# How long `replay --alerts` with its own workers waits, past the last item, for alert deliveries
+# that have not been tried yet (plus NEWSWATCH_ALERT_HOLD_S and one HTTP deadline).
+REPLAY_ALERT_WAIT_S = 60.0
 
 app = typer.Typer(
     help="Watch one subject in the news: poll, clean, deduplicate, enrich, store, alert.",
@@ -52,17 +63,32 @@ def worker(
 
 @app.command()
 def replay(
-    paths: Annotated[list[Path], typer.Argument(help="JSONL files, folders of .html files, WARC files")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="JSONL files, folders of .html files, WARC files")
+    ] = None,
     alerts: Annotated[bool, typer.Option("--alerts", help="fire alerts (off by default)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="a JSON summary as the last line")] = False,
     threads: Annotated[
         int, typer.Option(help="worker threads in this process (0: only external workers)")
     ] = 2,
+    retry_errors: Annotated[
+        bool, typer.Option("--retry-errors", help="run again the items that failed (newswatch errors)")
+    ] = False,
 ) -> None:
     """Replay a backlog through the same stages as live polling; idempotent."""
+    from workers.replay import failed_items
     from workers.replay import replay as do_replay
     from workers.runner import workers
 
+    paths = paths or []
+    if not paths and not retry_errors:
+        err.print("[red]error[/]: give the files to replay, or --retry-errors", highlight=False)
+        raise typer.Exit(EXIT_USAGE)
+    missing = [p for p in paths if not p.exists()]
+    if missing:  # a usage error, before anything is queued
+        for path in missing:
+            err.print(f"[red]error[/]: {path}: no such file or folder", highlight=False)
+        raise typer.Exit(EXIT_USAGE)
     settings = command_settings()
     with App.open(settings) as nw:
         progress = Progress(
@@ -79,12 +105,17 @@ def replay(
         def tick(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
+        items = list(failed_items(nw)) if retry_errors else None
         with progress:
             if threads > 0:
                 with workers(nw, threads=threads, queues={"articles", "alerts"}):
-                    result = do_replay(nw, paths, alerts=alerts, progress=tick)
+                    # the alerts this process raised are each sent once before its workers stop
+                    wait = REPLAY_ALERT_WAIT_S + settings.alert_hold_s + settings.http_timeout_s
+                    result = do_replay(
+                        nw, paths, alerts=alerts, progress=tick, items=items, wait_alerts_s=wait
+                    )
             else:
-                result = do_replay(nw, paths, alerts=alerts, progress=tick)
+                result = do_replay(nw, paths, alerts=alerts, progress=tick, items=items)
     for where, problem in result.problems:
         err.print(f"[yellow]{where}[/]: {problem}", highlight=False)
     summary = result.summary()
@@ -97,6 +128,38 @@ def replay(
                 table.add_column(key, justify="right")
         table.add_row(*(str(v) for k, v in summary.items() if k != "run_id"))
         out.print(table)
+    if result.alerts_waiting:
+        err.print(f"{result.alerts_waiting} alert deliveries wait for a retry (newswatch alerts list)")
+    if summary["errors"]:
+        err.print(f"{summary['errors']} of {summary['read']} items failed (newswatch errors lists them)")
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def errors(
+    since: Annotated[str | None, typer.Option(help="failed on or after (ISO date)")] = None,
+    rejected: Annotated[bool, typer.Option("--rejected", help="items set aside, not failed")] = False,
+    limit: Annotated[int, typer.Option(min=1)] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object a line")] = False,
+) -> None:
+    """Items that failed (replayed lines, feed entries), newest first, with their reasons;
+    `newswatch replay --retry-errors` runs them again."""
+    with App.open(command_settings()) as nw:
+        found = nw.store.failures(
+            since=_since(since), outcome="rejected" if rejected else "error", limit=limit
+        )
+    if as_json:
+        for failure in found:
+            print_json(failure)
+        return
+    table = Table(title=f"{len(found)} {'rejected' if rejected else 'failed'} items")
+    for col in ("at", "code", "where", "reason"):
+        table.add_column(col, overflow="fold")
+    for failure in found:
+        table.add_row(
+            failure["at"][:19], failure["code"], failure["where"] or failure["key"], failure["detail"]
+        )
+    out.print(table)
 
 
 @app.command()
@@ -303,11 +366,8 @@ cli_extract.register(app)
 
 
 def main() -> None:
-    try:
-        app()
-    except ConfigError as exc:
-        err.print(f"[red]configuration error[/]: {exc}")
-        sys.exit(2)
+    # the one error boundary: known failures end as one line and an exit code (cli_common.EXIT_*)
+    guarded(app)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from pipeline.errors import ConfigError, PipelineError
 from workers.app import App
-from workers.cli_common import command_settings, err, out, print_json, wait_for_signal
+from workers.cli_common import EXIT_FAILED, command_settings, err, out, print_json, wait_for_signal
 
 feeds_app = typer.Typer(help="The feeds newswatch polls, and their health.", no_args_is_help=True)
 
@@ -45,6 +45,10 @@ def run(
                 print_json(summary)
             else:
                 print_summary(summary)
+            errors = sum(row["outcomes"].get("error", 0) for row in summary["per_feed"])
+            if summary["failed"] or errors:
+                err.print(f"{summary['failed']} feeds failed, {errors} entries failed")
+                raise typer.Exit(EXIT_FAILED)
             return
         loop = PollLoop(nw)
         loop.start()
@@ -53,11 +57,18 @@ def run(
         loop.stop()
 
 
+# Under `run --once`, a transient failure (a host that does not resolve or answers 5xx) is retried
+# for at most this long after its message was sent, then recorded as an error: a round for cron
+# ends in about a minute, not after NEWSWATCH_MAX_RETRIES retries spread over an hour.
+ONCE_RETRY_BUDGET_S = 30.0
+
+
 def run_once(nw: App, *, timeout_s: float = 600) -> dict[str, Any]:
     """Poll every enabled feed now (Retry-After and backoff still hold), drain the work, summarise."""
     from workers.poller import enqueue_due, sync_feeds
     from workers.runner import drain
 
+    nw.retry_budget_s = ONCE_RETRY_BUDGET_S
     sync_feeds(nw)
     polled = enqueue_due(nw, force=True)
     drain(nw, timeout_s=timeout_s)

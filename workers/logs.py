@@ -23,6 +23,31 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
+def _redis_outage(exc: BaseException | None) -> bool:
+    import redis
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, redis.ConnectionError | redis.TimeoutError | redis.OutOfMemoryError):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+class _RedisOutageOneLine(logging.Filter):
+    """dramatiq logs a lost Redis connection with a traceback from every thread it touches; for
+    a known outage one line each says it all (a bug keeps its traceback)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if _redis_outage(exc):
+            record.msg = f"{record.getMessage()} (Redis unavailable: {type(exc).__name__}: {exc})"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def configure(level: str = "INFO", *, json_lines: bool = False) -> None:
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
@@ -46,4 +71,7 @@ def configure(level: str = "INFO", *, json_lines: bool = False) -> None:
         stream=sys.stderr, level=getattr(logging, level), format="%(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("dramatiq").setLevel(max(getattr(logging, level), logging.WARNING))
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _RedisOutageOneLine) for f in handler.filters):
+            handler.addFilter(_RedisOutageOneLine())
     logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -19,7 +19,7 @@ import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,7 @@ class ReplayResult:
     run_id: str
     counts: Counter[str] = field(default_factory=Counter)
     problems: list[tuple[str, str]] = field(default_factory=list)
+    alerts_waiting: int = 0  # alert deliveries that failed once and wait for a retry
 
     def summary(self) -> dict[str, Any]:
         return {"run_id": self.run_id, **{k: self.counts.get(k, 0) for k in SUMMARY_KEYS}}
@@ -255,6 +256,30 @@ def item_id(payload: dict[str, Any]) -> str:
     return digest(json.dumps(payload, sort_keys=True), 24)
 
 
+def failed_items(app: App) -> Iterator[Item]:
+    """The items whose last outcome was an error, as work items again (``replay --retry-errors``):
+    replayed lines with their input as it was read, feed entries by their id (fetched again)."""
+    for failure in app.store.failures(outcome="error", limit=1_000_000):
+        kind, _, ident = failure["key"].partition(":")
+        where = failure.get("where") or failure["key"]
+        if kind == "entry":
+            yield Item(where, {"kind": "entry", "entry_id": ident})
+        elif kind == "item" and (payload := app.store.failed_payload(failure["key"])) is not None:
+            yield Item(where, payload)
+        # bad input lines ("input:") cannot run again: only a fixed file can; the file says where
+
+
+def wait_for_deliveries(app: App, timeout_s: float) -> int:
+    """Wait until every alert delivery raised so far was attempted at least once (workers in this
+    process must not stop with deliveries still queued); returns how many wait for a retry."""
+    from workers.notify import undelivered
+
+    deadline = time.monotonic() + timeout_s
+    while undelivered(app, states=("pending",)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return len(undelivered(app))
+
+
 def replay(
     app: App,
     paths: list[Path],
@@ -262,18 +287,25 @@ def replay(
     alerts: bool = False,
     progress: Callable[[int, int], None] | None = None,
     timeout_s: float = 24 * 3600,
+    items: Iterable[Item] | None = None,
+    wait_alerts_s: float | None = None,
 ) -> ReplayResult:
-    """Enqueue every item of the inputs and wait for the workers to finish them; count the outcomes."""
+    """Enqueue every item of the inputs (or the ``items`` given) and wait for the workers to finish
+    them; count the outcomes. ``wait_alerts_s``: with workers in this process, also wait (that
+    long at most) until the alerts raised were each sent once, so none is left queued at exit."""
     result = ReplayResult(run_id=uuid.uuid4().hex[:12])
     structlog.contextvars.bind_contextvars(run_id=result.run_id)
     sent = 0
     where_of: dict[str, str] = {}  # item id -> where it was read, in input order
-    for item in read_inputs(paths, max_bytes=app.settings.http_max_bytes):
+    inputs = items if items is not None else read_inputs(paths, max_bytes=app.settings.http_max_bytes)
+    for item in inputs:
         result.counts["read"] += 1
         if item.error or item.payload is None:
             result.counts[OUTCOME_TO_KEY.get(item.outcome, "errors")] += 1
             result.problems.append((item.where, item.error or "unreadable"))
             log.warning("replay_bad_input", where=item.where, error=item.error)
+            key = f"input:{digest(item.where, 24)}"
+            app.store.note_outcome(key, item.outcome, _coded(item.error or "unreadable"), where=item.where)
             continue
         iid = item_id(item.payload)
         if iid in where_of:  # the same item twice in one input: its outcome is the first one's
@@ -306,11 +338,24 @@ def replay(
     if progress:
         progress(sent, sent)
     outcomes = app.store.run_outcomes(result.run_id)
+    places = {}
     for iid, where in where_of.items():
         out = outcomes.get(iid, {"outcome": "error", "detail": "lost: no worker recorded an outcome"})
         result.counts[OUTCOME_TO_KEY.get(out["outcome"], "errors")] += 1
         result.counts["alerts"] += int(out.get("alerts", 0))
         if out["outcome"] in ("error", "rejected"):
             result.problems.append((where, out["detail"]))
-    log.info("replay_finished", **result.summary())
+            places[f"item:{iid}"] = where
+    app.store.note_where(places)
+    if alerts and wait_alerts_s:
+        result.alerts_waiting = wait_for_deliveries(app, wait_alerts_s)
+    log.info("replay_finished", **result.summary(), alerts_waiting=result.alerts_waiting)
     return result
+
+
+def _coded(problem: str) -> str:
+    """A bad line's problem as "code: message" (the code the errors list and stats count it by)."""
+    message = problem.split(": ", 1)[1] if ": " in problem else problem
+    if message.startswith("too_large:"):
+        return message
+    return f"bad_input: {message}"

@@ -19,31 +19,47 @@ Keyspace (prefix ``nw`` by default), as in ARCHITECTURE.md:
 - ``{p}:idx:entity:{id}``  ``{p}:idx:term:{word}``  zsets, same scores (terms: ``pipeline.terms``)
 - ``{p}:idx:stories``, ``{p}:idx:stories:first``, ``{p}:idx:stories:event:{type}``  story ids by last
   report, first report, last report of each event type
+- ``{p}:story:{id}`` (title), ``{p}:story:{id}:members``, ``{p}:story:{id}:events``  a story
+- ``{p}:story:prof:{record}``  what the story decision compares for an on-topic record
+  (``pipeline.stories.StoryProfile``); ``{p}:story:key:{name}`` dated records by time and
+  ``{p}:story:keyu:{name}`` undated or month/year-dated ones, per name and per entity (``e:{id}``)
+- ``{p}:story:parent``         a merged story -> the story it joined (a story's id is its smallest
+  record id, so any order of arrival names it alike); ``{p}:story:merges`` the merges, newest first
 - ``{p}:stream:records``       every stored record or revision, for downstream consumers
 - ``{p}:alert:...``, ``{p}:alerts:...``, ``{p}:stream:alerts``: alerts (see ``workers.alerting``)
 - ``{p}:stats``                counters
 - ``{p}:item:{run}:{id}``      a queued work item (page or text) of a replay run, waiting for a worker
 - ``{p}:run:{id}``             outcomes of one replay run
+- ``{p}:failed``               items whose last outcome was an error or a rejection: ``item:{id}``,
+                               ``entry:{id}`` or ``input:{id}`` -> JSON (outcome, code, detail, where, at)
+- ``{p}:failed:at``            the same keys by time; ``{p}:failed:payload:{key}`` a failed replay item's
+                               input, kept FAILED_KEEP_S for ``newswatch replay --retry-errors``
 - ``{p}:entry:{id}``, ``{p}:seen:{feed}``, ``{p}:feed:{id}``, ``{p}:feeds:due``: polling state
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import redis
+import structlog
 
 from pipeline.dedup import BUCKET_SHARD_HEX, Similarity, compare, decide
 from pipeline.models import Alert, Article, DedupVerdict, Fingerprints, Outcome, Record
-from pipeline.stories import StoryKeys, assign, story_window
+from pipeline.stories import StoryProfile, headline_ok, related, story_window
 from pipeline.terms import terms
 
+log = structlog.get_logger(__name__)
+
 HISTORY_KEEP = 10
-STORY_CANDIDATES = 50  # stories read per key: the newest in the window
+FAILED_KEEP_S = 30 * 24 * 3600  # how long a failed item's input waits for `replay --retry-errors`
+STORY_CANDIDATES = 200  # records read per name: the newest in the window
+MERGES_KEEP = 1000
 BUCKET_KEEP = 16  # ids kept per LSH bucket: the newest; bounds the cost of one decision
 STREAM_MAXLEN = 100_000
 
@@ -114,17 +130,18 @@ class RedisStore:
         article: Article,
         fps: Fingerprints,
         build: Callable[[DedupVerdict, Record | None], Record],
-        keys: StoryKeys | None = None,
+        profile: StoryProfile | None = None,
     ) -> Saved:
         """Decide dedup and story, and write the record, claims, indexes and stream entry at once.
 
-        ``build(verdict, previous)`` makes the record (pure); ``keys`` the names that place it in a story.
+        ``build(verdict, previous)`` makes the record (pure); ``profile`` what places it in a story.
         """
         url, content = self.k.shard("url", fps.url_hash), self.k.shard("content", fps.content_hash)
         buckets = [self.k.shard("lsh", band) for band in fps.bands]
-        story_index = {key: self.k("story", "key", key) for key in (keys.weights if keys else ())}
         watched = {url[0], content[0], self.k.article(fps.article_id), *(key for key, _ in buckets)}
-        watched |= set(story_index.values())
+        if profile is not None:
+            watched |= {self.k("story", "parent"), *self._story_index(profile, "key").values()}
+            watched |= set(self._story_index(profile, "keyu").values())
         with self.r.pipeline(transaction=True) as pipe:
             while True:
                 try:
@@ -148,56 +165,143 @@ class RedisStore:
                         raw = self.r.get(self.k.article(fps.article_id))
                         previous = Record.model_validate_json(raw) if raw else None
                     record = build(verdict, previous)
-                    record = record.model_copy(
-                        update={"story_id": self._story(record, previous, keys, story_index)}
+                    dated = (
+                        profile.dated(record.published_at, record.published_precision) if profile else None
                     )
+                    story, merged = self._story(record, previous, dated)
+                    record = record.model_copy(update={"story_id": story})
                     outcome = outcome_of(verdict, record.on_topic)
                     pipe.multi()
                     if outcome != "unchanged":  # an unchanged article changes nothing, counters included
                         self._write(pipe, record, fps, previous, dict(zip(buckets, bucket_ids, strict=True)))
-                        self._write_story(pipe, record, story_index)
+                        self._merge_stories(pipe, merged, story, record.id)
+                        self._write_story(pipe, record, dated)
                         pipe.hincrby(self.k("stats"), outcome, 1)
                     pipe.execute()
                     return Saved(record=record, outcome=outcome)
                 except redis.WatchError:
                     continue
 
+    # --- stories -------------------------------------------------------------------------------------
+
+    def _story_index(self, profile: StoryProfile, kind: str) -> dict[str, str]:
+        return {key: self.k("story", kind, key) for key in profile.index_keys()}
+
+    def story_root(self, story_id: str | None) -> str | None:
+        """The story a story id now stands for: itself, or the story it was merged into."""
+        seen = 0
+        while story_id is not None and seen < 64:
+            parent = self.r.hget(self.k("story", "parent"), story_id)
+            if not parent or parent == story_id:
+                return story_id
+            story_id, seen = parent, seen + 1
+        return story_id
+
     def _story(
-        self, record: Record, previous: Record | None, keys: StoryKeys | None, index: dict[str, str]
-    ) -> str | None:
-        """The story a record belongs to: its original's for a copy, its own for a revision, else found."""
+        self, record: Record, previous: Record | None, profile: StoryProfile | None
+    ) -> tuple[str | None, list[str]]:
+        """The story a record belongs to, and the stories it bridges (to merge into that one).
+
+        A copy takes its original's story, a revision keeps its own. An on-topic article is linked
+        to every earlier article ``related`` to it (found through the names and entities they share,
+        within its date's window); its story is the one of smallest id among theirs and its own.
+        """
+        joined: set[str] = set()
         if record.dedup.status in ("duplicate", "near_duplicate"):
             original = self.get(record.dedup.duplicate_of or "")
-            return original.story_id if original else None
-        if previous is not None and previous.story_id:
-            return previous.story_id
-        if not record.on_topic or not keys:
-            return None
-        lo, hi = story_window(record.sort_time, record.published_precision)
+            if original is None or original.story_id is None:
+                return None, []
+            joined.add(original.story_id)  # and, like any report, whatever else it is related to
+        elif previous is not None and previous.story_id:
+            return self.story_root(previous.story_id), []
+        if not record.on_topic or profile is None:
+            return (min(joined) if joined else None), []
         reads = self.r.pipeline(transaction=False)
-        for zkey in index.values():
-            reads.zrangebyscore(zkey, lo, hi, start=0, num=STORY_CANDIDATES)
-            reads.zcount(zkey, lo, hi)
-        answers = reads.execute()
-        hits = {key: answers[2 * i] for i, key in enumerate(index) if answers[2 * i]}
-        df = {key: int(answers[2 * i + 1]) for i, key in enumerate(index)}
-        story, _score = assign(keys, hits, df)
-        return story or record.id
+        lo, hi = story_window(record.sort_time, record.published_precision) if profile.at else (0, 0)
+        for key in profile.index_keys():
+            if profile.at is not None:
+                reads.zrangebyscore(self.k("story", "key", key), lo, hi, start=0, num=STORY_CANDIDATES)
+            else:
+                reads.zrevrange(self.k("story", "key", key), 0, STORY_CANDIDATES - 1)
+            reads.zrevrange(self.k("story", "keyu", key), 0, STORY_CANDIDATES - 1)
+        ids = sorted({i for found in reads.execute() for i in found} - {record.id})
+        profiles = [
+            StoryProfile.from_json(raw)
+            for raw in (self.r.mget([self.k("story", "prof", i) for i in ids]) if ids else [])
+            if raw
+        ]
+        roots = joined | {
+            root for p in profiles if p.story and related(profile, p) if (root := self.story_root(p.story))
+        }
+        story = min([*roots, record.id])
+        return story, sorted(r for r in roots if r != story)
 
-    def _write_story(self, pipe: redis.client.Pipeline, record: Record, index: dict[str, str]) -> None:
+    def _merge_stories(
+        self, pipe: redis.client.Pipeline, merged: list[str], into: str | None, by: str
+    ) -> None:
+        """Join bridged stories into one: members, indexes, events, alerts; the merge is recorded."""
+        if not merged or into is None:
+            return
+        k = self.k
+        titles = [self.r.hget(k("story", sid), "title") for sid in (into, *merged)]
+        for sid in merged:
+            pipe.hset(k("story", "parent"), sid, into)
+            pipe.zunionstore(
+                k("story", into, "members"), [k("story", into, "members"), k("story", sid, "members")]
+            )
+            pipe.delete(k("story", sid, "members"))
+            for idx, agg in ((k.idx("stories"), "MAX"), (k.idx("stories", "first"), "MIN")):
+                score = self.r.zscore(idx, sid)
+                if score is not None:
+                    pipe.zadd(idx, {into: score}, gt=agg == "MAX", lt=agg == "MIN")
+                    pipe.zrem(idx, sid)
+            for etype in self.r.smembers(k("story", sid, "events")):
+                score = self.r.zscore(k.idx("stories", "event", etype), sid)
+                pipe.zadd(k.idx("stories", "event", etype), {into: score or 0}, gt=True)
+                pipe.zrem(k.idx("stories", "event", etype), sid)
+            pipe.sunionstore(
+                k("story", into, "events"), [k("story", into, "events"), k("story", sid, "events")]
+            )
+            pipe.sunionstore(
+                k("alerts", "story", into), [k("alerts", "story", into), k("alerts", "story", sid)]
+            )
+            pipe.lpush(
+                k("story", "merges"),
+                json.dumps({"from": sid, "into": into, "by": by, "at": datetime.now(UTC).isoformat()}),
+            )
+            pipe.delete(k("story", sid))
+        pipe.ltrim(k("story", "merges"), 0, MERGES_KEEP - 1)
+        best = next((t for t in titles if headline_ok(t)), None)
+        if best:
+            pipe.hset(k("story", into), "title", best)
+        log.info("stories_merged", into=into, merged=merged, record_id=by)
+
+    def _write_story(self, pipe: redis.client.Pipeline, record: Record, profile: StoryProfile | None) -> None:
         if record.story_id is None:
             return
         t = record.sort_time.timestamp()
         sid = record.story_id
-        pipe.zadd(self.k("story", sid, "members"), {record.id: t})
-        pipe.zadd(self.k.idx("stories"), {sid: t}, gt=True)
-        pipe.zadd(self.k.idx("stories", "first"), {sid: t}, lt=True)
-        if record.dedup.status in ("unique", "revision"):
-            pipe.hsetnx(self.k("story", sid), "title", record.title or "")
-            for zkey in index.values():
-                pipe.zadd(zkey, {sid: t}, gt=True)
-            for etype in {e.type for e in record.events}:
-                pipe.zadd(self.k.idx("stories", "event", etype), {sid: t}, gt=True)
+        k = self.k
+        pipe.zadd(k("story", sid, "members"), {record.id: t})
+        pipe.zadd(k.idx("stories"), {sid: t}, gt=True)
+        pipe.zadd(k.idx("stories", "first"), {sid: t}, lt=True)
+        if profile is not None and record.on_topic:
+            filed = replace(profile, story=sid)
+            pipe.set(k("story", "prof", record.id), filed.to_json())
+            # a day-precise date is looked up in its window; the others by every later article
+            kind = "key" if profile.at is not None and profile.precision == "day" else "keyu"
+            for zkey in self._story_index(profile, kind).values():
+                pipe.zadd(zkey, {record.id: profile.at if profile.at is not None and kind == "key" else t})
+        if record.dedup.status not in ("unique", "revision"):
+            return
+        current = self.r.hget(k("story", sid), "title")
+        if headline_ok(record.title) and not headline_ok(current):
+            pipe.hset(k("story", sid), "title", record.title or "")  # the story's title: its best headline
+        else:
+            pipe.hsetnx(k("story", sid), "title", record.title or "")
+        for etype in {e.type for e in record.events}:
+            pipe.sadd(k("story", sid, "events"), etype)
+            pipe.zadd(k.idx("stories", "event", etype), {sid: t}, gt=True)
 
     def _similar(self, text: str, own_id: str, bucket_ids: list[str | None]) -> list[Similarity]:
         """Exact similarity to every record sharing an LSH bucket with this body."""
@@ -268,7 +372,14 @@ class RedisStore:
 
     def get(self, id: str) -> Record | None:
         raw = self.r.get(self.k.article(id))
-        return Record.model_validate_json(raw) if raw else None
+        if not raw:
+            return None
+        return self.current_story(Record.model_validate_json(raw))
+
+    def current_story(self, rec: Record) -> Record:
+        """The record with the story it now belongs to (its story may have been merged since)."""
+        root = self.story_root(rec.story_id)
+        return rec if root == rec.story_id else rec.model_copy(update={"story_id": root})
 
     def history(self, id: str) -> list[Record]:
         return [Record.model_validate_json(raw) for raw in self.r.lrange(self.k.history(id), 0, -1)]
@@ -324,7 +435,7 @@ class RedisStore:
     ) -> Iterator[Record]:
         """Newest first, from the narrowest index that applies; text is a case-insensitive substring."""
         if story:
-            index = self.k("story", story, "members")
+            index = self.k("story", self.story_root(story) or story, "members")
         elif entity:
             index = self.k.idx("entity", entity)
         elif event:
@@ -347,7 +458,7 @@ class RedisStore:
             for raw in self.r.mget([self.k.article(i) for i in ids]):
                 if raw is None:
                     continue
-                rec = Record.model_validate_json(raw)
+                rec = self.current_story(Record.model_validate_json(raw))
                 if source and rec.source != source:
                     continue
                 if on_topic and not rec.on_topic:
@@ -366,12 +477,19 @@ class RedisStore:
                     return
 
     def stats(self) -> dict[str, int]:
-        """What the corpus holds: records, on-topic records, copies, revisions, alerts, records per event."""
+        """What the corpus holds: records, on-topic records, copies, revisions, alerts, records per
+        event; and the items that failed (``errors``) or were set aside (``rejected``), by code."""
         counters = {k: int(v) for k, v in self.r.hgetall(self.k("stats")).items()}
         events = {
             key.rsplit(":", 1)[1]: int(self.r.zcard(key))
             for key in self.r.scan_iter(match=self.k.idx("event", "*"), count=1000)
         }
+        failed: Counter[str] = Counter()
+        for raw in self.r.hvals(self.k("failed")):
+            value = json.loads(raw)
+            kind = "errors" if value["outcome"] == "error" else "rejected"
+            failed[kind] += 1
+            failed[f"{kind}_{value['code']}"] += 1
         return {
             "records": int(self.r.zcard(self.k.idx("time"))),
             "on_topic": int(self.r.zcard(self.k.idx("ontopic"))),
@@ -379,7 +497,63 @@ class RedisStore:
             "revisions": counters.get("revision", 0),
             "alerts": int(self.r.zcard(self.k("alerts", "index"))),
             **{f"event_{name}": n for name, n in sorted(events.items())},
+            "errors": failed.pop("errors", 0),
+            "rejected": failed.pop("rejected", 0),
+            **dict(sorted(failed.items())),
         }
+
+    # --- failed items ----------------------------------------------------------------------------------
+
+    def note_outcome(
+        self,
+        key: str,
+        outcome: str,
+        detail: str = "",
+        *,
+        where: str = "",
+        payload: dict[str, Any] | None = None,
+        pipe: Any = None,
+    ) -> None:
+        """Remember an item that failed or was rejected (``key``: ``item:{id}``, ``entry:{id}``,
+        ``input:{id}``), with its input when it can be run again; forget it once it succeeds."""
+        own = pipe is None
+        pipe = pipe if pipe is not None else self.r.pipeline(transaction=True)
+        if outcome in ("error", "rejected"):
+            code = detail.split(":", 1)[0].strip() if ":" in detail else outcome
+            at = datetime.now(UTC)
+            value = {"outcome": outcome, "code": code or outcome, "detail": detail, "where": where}
+            pipe.hset(self.k("failed"), key, json.dumps({**value, "at": at.isoformat()}))
+            pipe.zadd(self.k("failed", "at"), {key: at.timestamp()})
+            if payload is not None and outcome == "error":  # a rejection would be rejected again
+                pipe.set(self.k("failed", "payload", key), json.dumps(payload), ex=FAILED_KEEP_S)
+        else:
+            pipe.hdel(self.k("failed"), key)
+            pipe.zrem(self.k("failed", "at"), key)
+            pipe.delete(self.k("failed", "payload", key))
+        if own:
+            pipe.execute()
+
+    def failures(
+        self, *, since: datetime | None = None, outcome: str | None = "error", limit: int = 1000
+    ) -> list[dict[str, Any]]:
+        """Failed items, newest first: key, outcome, code, detail, where, at, retryable."""
+        low = since.timestamp() if since else "-inf"
+        keys = self.r.zrevrangebyscore(self.k("failed", "at"), "+inf", low)
+        found = []
+        for key, raw in zip(keys, self.r.hmget(self.k("failed"), keys) if keys else [], strict=True):
+            if raw is None:
+                continue
+            value = json.loads(raw)
+            if outcome is not None and value["outcome"] != outcome:
+                continue
+            found.append({"key": key, **value})
+            if len(found) >= limit:
+                break
+        return found
+
+    def failed_payload(self, key: str) -> dict[str, Any] | None:
+        raw = self.r.get(self.k("failed", "payload", key))
+        return json.loads(raw) if raw else None
 
     # --- work items ----------------------------------------------------------------------------------
 
@@ -392,13 +566,39 @@ class RedisStore:
         raw = self.r.get(self.k("item", run_id, item_id))
         return json.loads(raw) if raw else None
 
-    def finish_item(self, item_id: str, run_id: str, outcome: str, detail: str = "", alerts: int = 0) -> None:
-        """Record a work item's outcome on its run and drop its payload."""
+    def finish_item(
+        self,
+        item_id: str,
+        run_id: str,
+        outcome: str,
+        detail: str = "",
+        alerts: int = 0,
+        *,
+        payload: dict[str, Any] | None = None,
+        failure_key: str | None = None,
+        remember: bool = True,
+    ) -> None:
+        """Record a work item's outcome on its run and drop its payload; a failed item is remembered
+        (``newswatch errors``) with its payload, so that ``replay --retry-errors`` can run it again."""
         with self.r.pipeline(transaction=True) as pipe:
             value = json.dumps({"outcome": outcome, "detail": detail, "alerts": alerts})
             pipe.hset(self.k("run", run_id), item_id, value)
             pipe.expire(self.k("run", run_id), 7 * 24 * 3600)
             pipe.delete(self.k("item", run_id, item_id))
+            if remember:
+                key = failure_key or f"item:{item_id}"
+                self.note_outcome(key, outcome, detail, payload=payload, pipe=pipe)
+            pipe.execute()
+
+    def note_where(self, places: dict[str, str]) -> None:
+        """Say where failed items were read (``item:{id}`` -> file and line), for ``newswatch errors``."""
+        keys = list(places)
+        if not keys:
+            return
+        with self.r.pipeline(transaction=False) as pipe:
+            for key, raw in zip(keys, self.r.hmget(self.k("failed"), keys), strict=True):
+                if raw is not None:
+                    pipe.hset(self.k("failed"), key, json.dumps({**json.loads(raw), "where": places[key]}))
             pipe.execute()
 
     def run_outcomes(self, run_id: str) -> dict[str, dict[str, Any]]:
