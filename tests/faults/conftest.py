@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import redis
 
+from workers.redis_server import redis_server_binary
+
 NEWSWATCH = [sys.executable, "-m", "workers.cli"]
 
 
@@ -33,7 +35,15 @@ class OwnRedis:
 
     def start(self, *extra: str) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        args = ["redis-server", "--port", "0", "--unixsocket", str(self.socket), "--dir", str(self.folder)]
+        args = [
+            redis_server_binary(),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket),
+            "--dir",
+            str(self.folder),
+        ]
         args += ["--appendonly", "yes", "--appendfsync", "always", "--save", "", *extra]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
