@@ -204,6 +204,17 @@ def _read_text(text: str) -> tuple[datetime, DatePrecision] | None:
     return _written(text)
 
 
+def _shown(value: object) -> str:
+    """A value as a warning quotes it: the text as written (cut short), a datetime in ISO 8601."""
+    if isinstance(value, DateReading):
+        value = value.at
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return repr(" ".join(value.split())[:MAX_VALUE_CHARS])
+    return repr(value)
+
+
 def read_date(
     value: object,
     *,
@@ -236,7 +247,7 @@ def read_date(
             found = None
     except (ValueError, OverflowError, OSError):
         found = None  # an impossible calendar date (2024-13-01), a timestamp out of range
-    shown = repr(value) if not isinstance(value, str) else repr(" ".join(value.split())[:MAX_VALUE_CHARS])
+    shown = _shown(value)
     if found is None:
         raise UnreadableDate(f"cannot read {shown} as a date")
     at, level = _aware(found[0]), found[1]

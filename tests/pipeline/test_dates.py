@@ -168,3 +168,33 @@ def test_published_date_tries_claims_then_url_then_dateline_then_fetch_time() ->
     # a replayed backlog may be years old: a yearless dateline is no date there
     found, _ = published_date([], url="https://a.example/x", text=yearless, fetched_at=fetched, live=False)
     assert (found.at, found.source) == (fetched, "fetched")
+
+
+def test_clean_keeps_the_article_and_records_what_it_could_not_read() -> None:
+    from pathlib import Path
+
+    from pipeline.clean import clean
+    from pipeline.models import FeedEntry, Page
+
+    site = Path(__file__).resolve().parents[2] / "workers" / "demo" / "site"
+    url = "http://127.0.0.1:9/eastwire/2024/03/baek-consular-access.html"
+    html = (
+        (site / "eastwire/2024/03/baek-consular-access.html")
+        .read_text()
+        .replace("{base}", "http://127.0.0.1:9")
+    )
+    entry = FeedEntry(
+        feed_id="f",
+        entry_id="e",
+        url=url,
+        published_at=datetime(2031, 1, 1, tzinfo=UTC),  # a scheduled post's date, or a typo
+        authors=("12345", "Feed Author"),
+        warnings=("updated: cannot read 'soon' as a date",),
+    )
+    article = clean(Page(url=url, html=html, entry=entry), now=NOW)
+    assert article.authors == ("Feed Author",)
+    assert article.published_at is not None and article.published_at.date().isoformat() == "2024-03-13"
+    assert article.field_sources["published_at"] == "page"
+    assert article.warnings[0] == "updated: cannot read 'soon' as a date"
+    assert any(w.startswith("authors from feed: dropped") and "12345" in w for w in article.warnings)
+    assert "published_at from feed: 2031-01-01T00:00:00+00:00 is in the future" in article.warnings
