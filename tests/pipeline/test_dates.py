@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -198,3 +199,30 @@ def test_clean_keeps_the_article_and_records_what_it_could_not_read() -> None:
     assert article.warnings[0] == "updated: cannot read 'soon' as a date"
     assert any(w.startswith("authors from feed: dropped") and "12345" in w for w in article.warnings)
     assert "published_at from feed: 2031-01-01T00:00:00+00:00 is in the future" in article.warnings
+
+
+def test_feed_entries_carry_their_dates_precision_and_warnings_in_every_format() -> None:
+    from pipeline.feeds import parse_feed
+
+    atom = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:t</id><updated>2024-03-12T00:00:00Z</updated>
+<entry><title>A</title><id>urn:a</id><link href="https://a.example/a"/><published>2024-03</published></entry>
+<entry><title>B</title><id>urn:b</id><link href="https://a.example/b"/><published>soon</published></entry>
+</feed>"""
+    json_feed = json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": "T",
+            "items": [
+                {"id": "a", "url": "https://a.example/a", "date_published": "12 марта 2024"},
+                {"id": "b", "url": "https://a.example/b", "date_published": "soon"},
+            ],
+        }
+    ).encode()
+    for data in (atom, json_feed):
+        first, second = parse_feed(data, feed_id="f").entries
+        assert first.published_at is not None and first.warnings == ()
+        assert (first.published_at.month, first.published_at.day) == (3, 1 if data is atom else 12)
+        assert first.published_precision == ("month" if data is atom else "day")
+        assert second.published_at is None
+        assert second.warnings and "cannot read 'soon' as a date" in second.warnings[0]
