@@ -140,6 +140,22 @@ def _resolve(app: App, bases: Sequence[str]) -> list[str]:
     return [cur or base for base, cur in zip(bases, latest, strict=True)]
 
 
+def _raised_for_story(app: App, story_id: str | None) -> dict[tuple[str, str, str | None], str]:
+    """The story alerts raised for a story (and the stories merged into it): (rule, event, status) -> key."""
+    if not story_id:
+        return {}
+    keys = sorted(app.redis.smembers(app.store.k("alerts", "story", story_id)))
+    found: dict[tuple[str, str, str | None], str] = {}
+    for key, raw in zip(
+        keys, app.redis.mget([app.store.k("alert", key) for key in keys]) if keys else [], strict=True
+    ):
+        if raw:
+            alert = Alert.model_validate_json(raw)
+            if alert.subject.startswith("story:"):
+                found.setdefault((alert.rule, alert.event_type, alert.status), key)
+    return found
+
+
 def raise_alerts(app: App, record: Record, steps: Sequence[CaseStep] | None = None) -> list[Alert]:
     """The alerts a record raises that were not raised before; each is queued for delivery.
 
@@ -158,7 +174,13 @@ def raise_alerts(app: App, record: Record, steps: Sequence[CaseStep] | None = No
     outcome = plan(record, app.config.alerts, steps)
     fired = []
     copies = None
+    raised = _raised_for_story(app, record.story_id)
     for alert in outcome.raise_.values():
+        same = raised.get((alert.rule, alert.event_type, alert.status))
+        if alert.subject.startswith("story:") and same and same != alert.key:
+            # a story merged from two already has this alert (raised under the other's id): a source
+            join(app, [same], record.id, record.story_id)
+            continue
         if claim(app, alert, record.id):
             fired.append(alert)
             log.info(

@@ -14,7 +14,7 @@ from pipeline.enrich import enrich
 from pipeline.models import Article, DedupVerdict, Page, Record
 from pipeline.record import build_record
 from pipeline.sanitize import sanitize_article
-from pipeline.stories import story_keys
+from pipeline.stories import story_profile
 from pipeline.urls import host_of
 from workers import guard, metrics
 from workers.alerting import raise_alerts
@@ -36,11 +36,16 @@ def process_article(app: App, article: Article, *, alerts: bool) -> Saved:
     def build(verdict: DedupVerdict, previous: Record | None) -> Record:
         return build_record(article, fps, verdict, enrichment, previous)
 
-    keys = story_keys(
-        article.text, article.title, app.config.topic, outlet=f"{article.source} {article.site_name or ''}"
+    profile = story_profile(
+        article.text,
+        article.title,
+        app.config.topic,
+        entities=[(e.id, e.type, e.name) for e in enrichment.entities],
+        events=[(e.type, e.status) for e in enrichment.events],
+        outlet=f"{article.source} {article.site_name or ''}",
     )
     with metrics.timed(app, "dedup_decision_seconds"):
-        saved = app.store.save(article, fps, build, keys)
+        saved = app.store.save(article, fps, build, profile)
     metrics.count(app, "articles", saved.outcome)
     steps = update_cases(app, saved.record)  # new status steps of detention cases, once each
     if steps:

@@ -1,57 +1,96 @@
-"""Story grouping on the names articles share (pure part: keys and the join decision)."""
+"""Story grouping (pure part: names, profiles and the pairwise decision)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from config.loader import load_config
 from pipeline.clean import clean
-from pipeline.models import Page
-from pipeline.stories import StoryKeys, assign, story_keys
+from pipeline.enrich import enrich
+from pipeline.models import Article, Page
+from pipeline.stories import StoryProfile, headline_ok, related, story_keys, story_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPIC = load_config(ROOT / "config").topic
 SITE = ROOT / "workers" / "demo" / "site"
 
 
-def keys(path: str, outlet: str) -> StoryKeys:
+def profile_of(article: Article, outlet: str = "") -> StoryProfile:
+    found = enrich(article, TOPIC)
+    return story_profile(
+        article.text,
+        article.title,
+        TOPIC,
+        entities=[(e.id, e.type, e.name) for e in found.entities],
+        events=[(e.type, e.status) for e in found.events],
+        outlet=outlet,
+    ).dated(article.published_at, article.published_precision)
+
+
+def page(path: str, outlet: str) -> StoryProfile:
     html = (SITE / path).read_text().replace("{base}", "https://example.org")
-    article = clean(Page(url=f"https://example.org/{path}", html=html))
-    return story_keys(article.text, article.title, TOPIC, outlet=outlet)
+    return profile_of(clean(Page(url=f"https://example.org/{path}", html=html)), outlet)
 
 
-def join(new: StoryKeys, old: StoryKeys) -> str | None:
-    hits = {key: ["old"] for key in new.weights if key in old.weights}
-    return assign(new, hits, {})[0]
-
-
-WIRE = keys("eastwire/2024/03/baek-consular-access.html", "Eastern Wire")
-ANALYSIS = keys("seoulledger/2024/03/baek-detention-pressure-ukraine-arms.html", "Seoul Ledger")
-SUMMONS = keys("seoulledger/2024/02/russian-ambassador-summoned-yoon-remarks.html", "Seoul Ledger")
-SANCTIONS = keys("seoulledger/2024/06/unilateral-sanctions-russia-north-korea-treaty.html", "Seoul Ledger")
+WIRE = page("eastwire/2024/03/baek-consular-access.html", "Eastern Wire")
+ANALYSIS = page("seoulledger/2024/03/baek-detention-pressure-ukraine-arms.html", "Seoul Ledger")
+SUMMONS = page("seoulledger/2024/02/russian-ambassador-summoned-yoon-remarks.html", "Seoul Ledger")
+SANCTIONS = page("seoulledger/2024/06/unilateral-sanctions-russia-north-korea-treaty.html", "Seoul Ledger")
 
 
 def test_two_outlets_reporting_one_arrest_share_a_story() -> None:
-    assert {"baek", "lefortovo", "vladivostok"} <= set(WIRE.weights) & set(ANALYSIS.weights)
-    assert join(ANALYSIS, WIRE) == "old"
+    assert {"baek", "lefortovo", "vladivostok"} <= set(WIRE.keys) & set(ANALYSIS.keys)
+    assert related(ANALYSIS, WIRE) and related(WIRE, ANALYSIS)
 
 
 def test_names_that_only_say_what_the_subject_is_weigh_little() -> None:
-    assert WIRE.weights.get("moscow", 0) < 0.5 and WIRE.weights.get("seoul", 0) < 0.5
-    assert WIRE.weights["baek"] >= 1.0
-    assert "eastern" not in WIRE.weights and "wire" not in WIRE.weights  # the outlet's own name
+    assert WIRE.keys.get("moscow", 0) < 0.5 and WIRE.keys.get("seoul", 0) < 0.5
+    assert WIRE.keys["baek"] >= 1.0
+    assert "eastern" not in WIRE.keys and "wire" not in WIRE.keys  # the outlet's own name
+    assert "baek-won-soon" in WIRE.entities and "south_korea" not in WIRE.entities
 
 
 def test_different_events_with_the_same_officials_stay_apart() -> None:
-    assert join(SANCTIONS, WIRE) is None
-    assert join(SUMMONS, WIRE) is None
+    assert not related(SANCTIONS, WIRE)
+    assert not related(SUMMONS, WIRE)
 
 
-def test_a_name_many_stories_share_counts_for_less() -> None:
-    shared = {key: ["old"] for key in ANALYSIS.weights if key in WIRE.weights}
-    _, alone = assign(ANALYSIS, shared, {})
-    _, crowded = assign(ANALYSIS, shared, dict.fromkeys(shared, 30))
-    assert crowded < alone
+def test_the_same_happening_months_apart_is_another_story() -> None:
+    later = StoryProfile(**{**ANALYSIS.__dict__, "at": ANALYSIS.at + 90 * 86400})  # type: ignore[operator]
+    assert not related(later, WIRE)
+    month = StoryProfile(**{**ANALYSIS.__dict__, "at": datetime(2024, 3, 1, tzinfo=UTC).timestamp()})
+    assert related(StoryProfile(**{**month.__dict__, "precision": "month"}), WIRE)  # March: any day of it
+
+
+def article(text: str, title: str, when: datetime | None) -> Article:
+    url = f"https://own.example/{abs(hash(title))}"
+    return Article(url=url, canonical_url=url, source="own", title=title, text=text, published_at=when)
+
+
+def test_one_happening_reported_in_two_languages_is_one_story() -> None:
+    when = datetime(2024, 3, 12, tzinfo=UTC)
+    english = article(
+        "Russia's security service detained South Korean missionary Baek Won-soon in Vladivostok on "
+        "spying charges and a Moscow court extended his custody, state media said.",
+        "Russia holds South Korean missionary on spying charges",
+        when,
+    )
+    korean = article(
+        "러시아 당국이 한국인 선교사 백원순 씨를 간첩 혐의로 블라디보스토크에서 체포했다. 모스크바 법원은 백 씨의 구금 기간을 연장했다.",
+        "러시아, 한국인 선교사 간첩 혐의로 체포",
+        when,
+    )
+    assert related(profile_of(english), profile_of(korean))
+
+
+def test_headlines_a_reader_can_use() -> None:
+    assert headline_ok("South Korea summons Russian ambassador over treaty")
+    assert headline_ok("러시아, 한국인 선교사 간첩 혐의로 체포")
+    assert not headline_ok("WORLD")
+    assert not headline_ok("Most")
+    assert not headline_ok("6 April 2024 08:00")
+    assert not headline_ok(None)
 
 
 def test_sentence_openers_are_not_names() -> None:
@@ -65,16 +104,17 @@ def test_sentence_openers_are_not_names() -> None:
     assert {"baek", "lefortovo"} <= set(got.weights)
 
 
-def seed(n: str) -> StoryKeys:
+def seed(n: str) -> Article:
     path = next((ROOT / "tests" / "testdata" / "seeds").glob(f"{n}_*.txt"))
     head, _, body = path.read_text().partition("\n\n")
-    title = dict(line.split(": ", 1) for line in head.splitlines())["title"]
-    return story_keys(body, title, TOPIC)
+    meta = dict(line.split(": ", 1) for line in head.splitlines())
+    url = f"https://seed.example/{path.stem}"
+    return Article(url=url, canonical_url=url, source="seed", title=meta["title"], text=body)
 
 
 def test_seeds_group_by_event_even_without_dates() -> None:
-    """Time proximity aside, the names alone put 000 and 001 together and keep 002 and 003 apart."""
-    s000, s001, s002, s003 = (seed(n) for n in ("000", "001", "002", "003"))
-    assert join(s001, s000) == "old"
-    assert join(s003, s002) is None
-    assert join(s002, s000) is None and join(s003, s001) is None
+    """Without their dates, what they share puts 000 and 001 together and keeps 002 and 003 apart."""
+    s000, s001, s002, s003 = (profile_of(seed(n)) for n in ("000", "001", "002", "003"))
+    assert related(s001, s000)
+    assert not related(s003, s002)
+    assert not related(s002, s000) and not related(s003, s001)

@@ -145,7 +145,7 @@ def read_records(app: App, ids: list[str]) -> list[Record]:
     if not ids:
         return []
     raws = app.redis.mget([app.store.k.article(i) for i in ids])
-    return [Record.model_validate_json(raw) for raw in raws if raw]
+    return [app.store.current_story(Record.model_validate_json(raw)) for raw in raws if raw]
 
 
 def also_published_by(app: App, record: Record) -> list[Record]:
@@ -226,6 +226,7 @@ def stories(
 
 
 def story(app: App, story_id: str) -> dict[str, Any] | None:
+    story_id = app.store.story_root(story_id) or story_id  # a story merged into another is that one
     last = app.redis.zscore(app.store.k.idx("stories"), story_id)
     if last is None:
         return None
