@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from config.settings import Settings
-from tests.conftest import ROOT, TESTDATA
+from tests.conftest import ROOT, TESTDATA, synthetic_text
 from tests.faults.checks import every_input_accounted, no_alert_under_two_ids, no_record_doubled
 from tests.faults.conftest import cli
 from tests.workers.test_notify import SECRET, Hit, Receiver, receiver
@@ -92,3 +92,63 @@ def test_500_then_302_then_200_and_a_private_target(
     assert all(attempts[k] == 3 for k in keys)
     assert all(h.headers.get("host", "").startswith("127.0.0.1") for h in rcv.hits)
     assert all(s["state"] == "dead" and s["error"].startswith("blocked") for s in inside), inside
+
+
+SURNAMES = ("Kim", "Lee", "Park", "Choi", "Jung", "Kang", "Cho", "Yoon", "Jang", "Lim")
+GIVEN = (
+    "Min-jun",
+    "Seo-yeon",
+    "Ji-ho",
+    "Ha-eun",
+    "Do-yun",
+    "Su-bin",
+    "Ye-jun",
+    "Ji-woo",
+    "Hyun-woo",
+    "Seung-min",
+)
+
+
+def detention(i: int) -> dict[str, str]:
+    """A distinct report of the detention of a distinct person: one alert each, mostly."""
+    name = f"{SURNAMES[i % 10]} {GIVEN[(i * 3) % 10]}"
+    text = synthetic_text(i) + (
+        f" Russia's Federal Security Service detained South Korean citizen {name} on suspicion of espionage, "
+        f"the foreign ministry in Seoul said. The South Korean embassy asked for consular access to {name}."
+    )
+    return {
+        "url": f"https://wire.example/detained/{i}",
+        "published": f"2024-0{1 + i % 9}-1{i % 9}",
+        "text": text,
+    }
+
+
+def test_a_replay_with_its_own_workers_sends_every_alert_it_raised_before_exiting(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    def slow(n: int, hit: Hit) -> tuple[int, dict[str, str]]:
+        time.sleep(0.5)  # a receiver that takes its time: deliveries queue up behind each other
+        return 200, {}
+
+    with receiver(Receiver(respond=slow)) as rcv:
+        folder = tmp_path / "config"
+        folder.mkdir()
+        for name in ("feeds.toml", "topic.toml"):
+            shutil.copy(ROOT / "config" / name, folder / name)
+        (folder / "alerts.toml").write_text(
+            '[[rules]]\nname = "everything"\ndestinations = ["hook"]\n\n'
+            f'[destinations.hook]\ntype = "webhook"\nurl = "{rcv.url}"\nallow_private_addresses = true\n'
+        )
+        run_env = {
+            **env,
+            "NEWSWATCH_CONFIG_DIR": str(folder),
+            "NEWSWATCH_HOOK_SECRET": SECRET,
+            "NEWSWATCH_LOG_LEVEL": "ERROR",
+        }
+        backlog = tmp_path / "detentions.jsonl"
+        backlog.write_text("".join(json.dumps(detention(i)) + "\n" for i in range(30)))
+        proc = cli(run_env, "replay", str(backlog), "--alerts", "--json", "--threads", "2")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        raised = json.loads(proc.stdout.splitlines()[-1])["alerts"]
+    delivered = {json.loads(h.body)["data"]["id"] for h in rcv.accepted()}
+    assert raised >= 8 and len(delivered) == raised == len(rcv.hits)  # every one sent, none twice
