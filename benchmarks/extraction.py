@@ -24,7 +24,9 @@ feed entry (so every field is looked for on the page: its slowest case), and a p
 (no article: under ``MIN_TEXT_CHARS`` of text) counts as an empty extraction. Both see the same
 decoded HTML; they alternate which goes first on each page, so caches and CPU frequency favour
 neither, and the process is pinned to one core where the OS allows it. docs/s is pages per
-second of extraction time alone; "cost" is our time per page over bare's.
+second of extraction time alone; "cost" is our time per page over bare's. When some gold texts
+are shorter than ``MIN_TEXT_CHARS`` (no article to clean()), the F1 of both on the other pages
+is printed too.
 
 --check fails (exit 1) when our F1 on a dataset drops more than 0.002 below its figure in
 benchmarks/extraction_baseline.json. The report folder gets, per dataset, NAME/report.md (the
@@ -58,7 +60,7 @@ import lxml.html  # noqa: E402
 import trafilatura  # noqa: E402
 from trafilatura.utils import decode_file  # noqa: E402
 
-from pipeline.clean import EXTRACT_OPTIONS, clean  # noqa: E402
+from pipeline.clean import EXTRACT_OPTIONS, MIN_TEXT_CHARS, clean  # noqa: E402
 from pipeline.errors import Unusable  # noqa: E402
 from pipeline.models import Article, Page  # noqa: E402
 
@@ -379,6 +381,10 @@ class Measure:
     better: int
     worse: list[tuple[float, str, str | None]]
     empty: int  # pages where ours kept nothing (clean() found no article)
+    # the same scores on the pages whose gold text is an article clean() accepts (MIN_TEXT_CHARS)
+    long_pages: int = 0
+    bare_long: Scores | None = None
+    ours_long: Scores | None = None
 
     @property
     def cost(self) -> float:
@@ -394,6 +400,11 @@ class Measure:
             "better": self.better,
             "no_article": self.empty,
             "cost_ratio": self.cost,
+            "gold_of_min_text_chars": {
+                "pages": self.long_pages,
+                "bare": vars(self.bare_long) if self.bare_long else None,
+                "ours": vars(self.ours_long) if self.ours_long else None,
+            },
         }
 
 
@@ -416,6 +427,11 @@ def measure(name: str, pages: list[Sample]) -> tuple[Measure, list[float]]:
         worse=[(d, p[0], p[2]) for d, p in zip(diffs, pages, strict=True) if d < -1e-9],
         empty=sum(1 for text in outputs["ours"] if not text),
     )
+    long = [i for i, p in enumerate(pages) if len(p[3].strip()) >= MIN_TEXT_CHARS]
+    if len(long) < len(pages):
+        result.long_pages = len(long)
+        result.bare_long = scores([matches["bare"][i] for i in long])
+        result.ours_long = scores([matches["ours"][i] for i in long])
     return result, diffs
 
 
@@ -434,6 +450,12 @@ def summary(m: Measure) -> str:
         f"{m.pages} pages: ours better on {m.better}, worse on {len(m.worse)} ({share:.1f}%),"
         f" equal on {equal}; no article found on {m.empty}"
     )
+    if m.bare_long and m.ours_long:
+        counts += (
+            f"\non the {m.long_pages} pages whose gold text has at least {MIN_TEXT_CHARS} characters"
+            f" (shorter is no article to clean()): F1 bare {m.bare_long.f1:.4f}, ours {m.ours_long.f1:.4f}"
+            f" ({m.ours_long.f1 - m.bare_long.f1:+.4f})"
+        )
     return f"{table(rows)}\n{counts}"
 
 

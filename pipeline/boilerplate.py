@@ -1,8 +1,8 @@
 """Boilerplate around article text: what trafilatura leaves in, and how we take it out.
 
 Pure functions, no I/O. Every removal is reported as ``(text, reason)`` so a user
-can see what was cut and why. Three stages, used by ``pipeline.clean``, around one
-trafilatura run:
+can see what was cut and why. Three stages, used by ``pipeline.clean``, around
+trafilatura's extraction:
 
 1. ``prune_tree``: before extraction, drop HTML nodes that are never article text:
    hidden nodes, containers whose class/id names a related-links, newsletter,
