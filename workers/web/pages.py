@@ -142,11 +142,7 @@ def home(request: Request) -> HTMLResponse:
     end = newest or datetime.now(UTC)
     since = end - timedelta(days=HOME_DAYS)
     days = queries.timeline(nw, days=CHART_DAYS, until=end.date())
-    new_stories = {}
-    for etype in types:
-        found, _ = queries.stories(nw, event=etype, since=since, limit=3)
-        if found:
-            new_stories[etype] = found
+    new_stories = queries.new_stories_by_event(nw, types, since=since, limit=3)
     latest, _ = queries.search(nw, queries.RecordQuery(on_topic=True, since=since, limit=10))
     recent = days[-HOME_DAYS:]
     return render(

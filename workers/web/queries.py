@@ -26,7 +26,8 @@ from workers import alerting
 from workers.app import App
 from workers.cases import case_key
 
-BATCH = 200
+BATCH = 200  # ids read per round trip from the one index a query reads
+BATCH_FILTERED = 1000  # at most, when other indexes filter them (one ZMSCORE per index per batch)
 SCAN_BUDGET = 4000
 DAY_S = 86400
 
@@ -100,11 +101,19 @@ def search(app: App, q: RecordQuery) -> tuple[list[Record], str | None]:
     with r.pipeline(transaction=False) as pipe:
         for key in sets:
             pipe.zcard(key)
-        sizes = pipe.execute()
+        pipe.zcard(app.store.k.idx("time"))
+        *sizes, everything = pipe.execute()
     if not all(sizes):
         return [], None
     driver = sets[sizes.index(min(sizes))]
     others = [s for s in sets if s != driver]
+    # enough ids per batch for a page in one or two round trips, guessing the share of the driver's
+    # ids that pass from the most selective other index (filters are often nested: an event implies
+    # the subject), without reading (and parsing) far more than a page needs
+    size = max(BATCH, q.limit)
+    if others:
+        share = min(n for s, n in zip(sets, sizes, strict=True) if s != driver) / max(everything, 1)
+        size = min(BATCH_FILTERED, max(BATCH, int(q.limit / max(share, 1e-3) * 1.5)))
     after = decode_cursor(q.cursor) if q.cursor else None
     high: float | str = after[0] if after else _ts(q.until, "+inf")
     low = _ts(q.since, "-inf")
@@ -112,9 +121,9 @@ def search(app: App, q: RecordQuery) -> tuple[list[Record], str | None]:
     examined, offset, exhausted = 0, 0, False
     last: tuple[float, str] | None = None
     while len(found) < q.limit and examined < SCAN_BUDGET:
-        batch = r.zrevrangebyscore(driver, high, low, start=offset, num=BATCH, withscores=True)
+        batch = r.zrevrangebyscore(driver, high, low, start=offset, num=size, withscores=True)
         offset += len(batch)
-        final = len(batch) < BATCH
+        final = len(batch) < size
         if after:  # the same publication time as the cursor: only the ids after it
             batch = [(m, s) for m, s in batch if s < after[0] or m < after[1]]
         ids = [m for m, _ in batch]
@@ -145,7 +154,20 @@ def read_records(app: App, ids: list[str]) -> list[Record]:
     if not ids:
         return []
     raws = app.redis.mget([app.store.k.article(i) for i in ids])
-    return [app.store.current_story(Record.model_validate_json(raw)) for raw in raws if raw]
+    records = [Record.model_validate_json(raw) for raw in raws if raw]
+    # each with the story it now belongs to (``RedisStore.current_story``), for the whole page in
+    # one round trip: only a story merged into another needs more
+    sids = sorted({r.story_id for r in records if r.story_id})
+    if not sids:
+        return records
+    parents = app.redis.hmget(app.store.k("story", "parent"), sids)
+    moved = {sid for sid, parent in zip(sids, parents, strict=True) if parent and parent != sid}
+    if not moved:
+        return records
+    roots = {sid: app.store.story_root(sid) for sid in moved}
+    return [
+        r.model_copy(update={"story_id": roots[r.story_id]}) if r.story_id in roots else r for r in records
+    ]
 
 
 def also_published_by(app: App, record: Record) -> list[Record]:
@@ -223,6 +245,27 @@ def stories(
     page = page[:limit]
     next_cursor = encode_cursor(page[-1][1], page[-1][0]) if more and page else None
     return _stories(app, page), next_cursor
+
+
+def new_stories_by_event(
+    app: App, types: list[str], *, since: datetime, limit: int = 3
+) -> dict[str, list[dict[str, Any]]]:
+    """The newest stories of each event type reported since then, in three round trips in all."""
+    k = app.store.k
+    with app.redis.pipeline(transaction=False) as pipe:
+        for etype in types:
+            pipe.zrevrangebyscore(
+                k.idx("stories", "event", etype),
+                "+inf",
+                _ts(since, "-inf"),
+                start=0,
+                num=limit,
+                withscores=True,
+            )
+        pages = pipe.execute()
+    every = {sid: score for page in pages for sid, score in page}
+    read = {s["id"]: s for s in _stories(app, sorted(every.items()))}
+    return {etype: [read[sid] for sid, _ in page] for etype, page in zip(types, pages, strict=True) if page}
 
 
 def story(app: App, story_id: str) -> dict[str, Any] | None:
@@ -375,29 +418,38 @@ def latest_time(app: App) -> datetime | None:
     return datetime.fromtimestamp(top[0][1], UTC) if top else None
 
 
+# KEYS: sorted sets; ARGV: ascending bounds b1..bn. Returns, key after key, the count of members
+# with b(i) <= score < b(i+1): every day of every index in one command (ZCOUNT is O(log n) each).
+COUNTS = """
+local out = {}
+for k = 1, #KEYS do
+  for i = 1, #ARGV - 1 do
+    out[#out + 1] = redis.call('ZCOUNT', KEYS[k], ARGV[i], '(' .. ARGV[i + 1])
+  end
+end
+return out
+"""
+
+
 def timeline(app: App, *, days: int = 30, until: date | None = None) -> list[dict[str, Any]]:
     """Articles per day, in all and by event type, for ``days`` days up to ``until`` (default:
-    the day of the newest record): one ZCOUNT per day and type, pipelined."""
+    the day of the newest record), counted in Redis by one script call."""
     if until is None:
         newest = latest_time(app)
         until = (newest or datetime.now(UTC)).date()
     k = app.store.k
     types = event_types(app)
     start = datetime(until.year, until.month, until.day, tzinfo=UTC) - timedelta(days=days - 1)
-    with app.redis.pipeline(transaction=False) as pipe:
-        for n in range(days):
-            lo = (start + timedelta(days=n)).timestamp()
-            hi = f"({lo + DAY_S}"
-            pipe.zcount(k.idx("time"), lo, hi)
-            for etype in types:
-                pipe.zcount(k.idx("event", etype), lo, hi)
-        answers = pipe.execute()
-    width = 1 + len(types)
+    bounds = [(start + timedelta(days=n)).timestamp() for n in range(days + 1)]
+    keys = [k.idx("time"), *(k.idx("event", t) for t in types)]
+    # a Script object only hashes its source; Redis loads it once (EVALSHA, then EVAL if unknown)
+    counts = app.redis.register_script(COUNTS)(keys=keys, args=bounds)
+    column = {key: counts[i * days : (i + 1) * days] for i, key in enumerate(keys)}
     return [
         {
             "date": (start + timedelta(days=n)).date(),
-            "articles": answers[n * width],
-            "events": dict(zip(types, answers[n * width + 1 : (n + 1) * width], strict=True)),
+            "articles": column[keys[0]][n],
+            "events": {t: column[k.idx("event", t)][n] for t in types},
         }
         for n in range(days)
     ]
