@@ -121,9 +121,10 @@ def search(app: App, q: RecordQuery) -> tuple[list[Record], str | None]:
     examined, offset, exhausted = 0, 0, False
     last: tuple[float, str] | None = None
     while len(found) < q.limit and examined < SCAN_BUDGET:
-        batch = r.zrevrangebyscore(driver, high, low, start=offset, num=size, withscores=True)
+        ask = min(size, SCAN_BUDGET - examined)
+        batch = r.zrevrangebyscore(driver, high, low, start=offset, num=ask, withscores=True)
         offset += len(batch)
-        final = len(batch) < size
+        final = len(batch) < ask
         if after:  # the same publication time as the cursor: only the ids after it
             batch = [(m, s) for m, s in batch if s < after[0] or m < after[1]]
         ids = [m for m, _ in batch]

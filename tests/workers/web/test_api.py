@@ -214,3 +214,28 @@ def test_openapi_document_names_every_route(client: TestClient) -> None:
 def test_healthz_and_atom(client: TestClient, path: str) -> None:
     resp = client.get(path)
     assert resp.status_code == 200 and resp.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_page_reads_a_bounded_number_of_ids_and_its_cursor_goes_on(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers.web import queries
+
+    full = ids(client, on_topic="true", source="Eastern Wire")
+    assert len(full) >= 2
+    monkeypatch.setattr(queries, "SCAN_BUDGET", 2)  # each page examines at most two ids of the index
+    walked, cursor, pages = [], None, 0
+    while True:
+        page = get(
+            client,
+            "/records",
+            on_topic="true",
+            source="Eastern Wire",
+            **({"cursor": cursor} if cursor else {}),
+        )
+        assert len(page["items"]) <= 2
+        walked += [r["id"] for r in page["items"]]
+        pages += 1
+        if not (cursor := page["next_cursor"]):
+            break
+    assert walked == full and pages > 1
