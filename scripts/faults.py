@@ -20,7 +20,17 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "faults.xml"
-        args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/faults", f"--junitxml={report}"]
+        args = [
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/faults",
+            f"--junitxml={report}",
+            "-o",
+            "junit_family=legacy",
+        ]
         status = subprocess.call([sys.executable, *args, *sys.argv[1:]], cwd=ROOT)
         if not report.exists():
             return status

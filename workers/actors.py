@@ -162,7 +162,7 @@ def process_item(item_id: str, run_id: str, alerts: bool = False) -> None:
         if payload.get("kind") == "entry":  # `replay --retry-errors` of a feed entry
             entry_id = str(payload["entry_id"])
             failure_key = f"entry:{entry_id}"
-            done = _entry_outcome(app, entry_id, alerts=alerts)
+            done = _entry_outcome(app, entry_id)  # alerts as it would have raised live
             if done is None:
                 raise BadInput("the feed entry expired: it is gone from the feed's state")
             outcome, detail, fired = done

@@ -12,6 +12,7 @@ from typing import Any
 import dramatiq
 import redis
 from rich.console import Console
+from rich.markup import escape
 
 from config.settings import Settings, load_settings
 from pipeline.errors import ConfigError, PipelineError
@@ -79,7 +80,7 @@ def guarded(command: Callable[[], Any]) -> None:
         if known is None:
             raise  # a bug: the traceback is what a maintainer needs
         message, code = known
-        err.print(f"[red]error[/]: {message}", highlight=False, markup=True, soft_wrap=True)
+        err.print(f"[red]error[/]: {escape(message)}", highlight=False, soft_wrap=True)
         sys.exit(code)
 
 

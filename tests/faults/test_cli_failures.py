@@ -23,7 +23,7 @@ def test_redis_unreachable_in_replay_and_ping_is_exit_3(quiet_env: dict[str, str
     backlog = tmp_path / "b.jsonl"
     backlog.write_text(json.dumps({"url": "https://a.example/1", "text": synthetic_text(1)}) + "\n")
     env = {**quiet_env, "NEWSWATCH_REDIS_URL": "redis://127.0.0.1:1/0"}
-    for args in (["ping"], ["replay", str(backlog)], ["stats"]):
+    for args in (["ping"], ["replay", str(backlog)]):
         proc = cli(env, *args, timeout=60)
         assert proc.returncode == 3, (args, proc.stderr[-2000:])
         assert "Redis unavailable" in one_line_error(proc)

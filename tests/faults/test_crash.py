@@ -21,6 +21,7 @@ from workers.app import App
 from workers.runner import workers
 
 REDELIVERY_LIMIT_S = 15.0
+TINY_PAGE = {"url": "https://crash.example/tiny/1", "html": "<html><body><p>Short.</p></body></html>"}
 HEARTBEAT_TIMEOUT_S = 6.0  # workers.broker.HEARTBEAT_TIMEOUT_MS
 
 
@@ -86,7 +87,7 @@ def test_sigkill_of_a_worker_its_messages_finish_elsewhere_within_15s(
                 time.sleep(0.05)
             with workers(nw, threads=2, queues={"articles"}):  # the survivor, already running
                 warm_run = uuid.uuid4().hex[:12]  # its cleaner processes started (not part of the measure)
-                enqueue(nw, warm_run, [slowish_page(90), slowish_page(91)])
+                enqueue(nw, warm_run, [TINY_PAGE, {**TINY_PAGE, "url": "https://crash.example/tiny/2"}])
                 while nw.store.run_done(warm_run) < 2:
                     assert time.monotonic() < deadline
                     time.sleep(0.05)
@@ -136,6 +137,7 @@ def test_sigterm_of_a_worker_gives_its_prefetched_messages_back_at_once(
                 time.sleep(0.05)
             with workers(nw, threads=2, queues={"articles"}):
                 victim.send_signal(signal.SIGTERM)
+                signalled_at = time.monotonic()
                 # a clean stop: the work in hand is finished, the prefetched messages are given back
                 assert victim.wait(timeout=90) == 0
                 exited_at = time.monotonic()
@@ -143,13 +145,15 @@ def test_sigterm_of_a_worker_gives_its_prefetched_messages_back_at_once(
                     assert time.monotonic() < exited_at + 120
                     time.sleep(0.05)
                 elapsed = time.monotonic() - exited_at
+                total = time.monotonic() - signalled_at
         finally:
             if victim.poll() is None:
                 victim.kill()
         assert set(nw.store.run_outcomes(run_id)) == set(ids)
         no_record_doubled(nw)
         no_alert_under_two_ids(nw)
-    record_property("sigterm_exit_to_finished_s", round(elapsed, 1))
+    record_property("sigterm_to_all_finished_s", round(total, 1))
+    record_property("sigterm_exit_to_all_finished_s", round(elapsed, 1))
     assert elapsed < HEARTBEAT_TIMEOUT_S  # given back at exit, not found later as a dead worker's
 
 
@@ -157,7 +161,7 @@ def test_kill_9_of_redis_mid_backlog_then_a_restart_loses_and_doubles_nothing(
     quiet_env: dict[str, str], tmp_path: Path, own_redis: OwnRedis
 ) -> None:
     backlog = tmp_path / "b.jsonl"
-    backlog.write_text("".join(json.dumps(line(100 + i)) + "\n" for i in range(80)))
+    backlog.write_text("".join(json.dumps(line(100 + i)) + "\n" for i in range(40)))
     env = {**quiet_env, "NEWSWATCH_REDIS_URL": own_redis.url}
     proc = subprocess.Popen(
         [sys.executable, "-m", "workers.cli", "replay", str(backlog), "--json"],
@@ -170,7 +174,7 @@ def test_kill_9_of_redis_mid_backlog_then_a_restart_loses_and_doubles_nothing(
     client = own_redis.client()
     prefix = quiet_env["NEWSWATCH_KEY_PREFIX"]
     deadline = time.monotonic() + 120
-    while client.zcard(f"{prefix}:idx:time") < 10:  # some stored, most not yet
+    while client.zcard(f"{prefix}:idx:time") < 5:  # some stored, most not yet
         assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.poll() else ""
         time.sleep(0.02)
     own_redis.kill()
@@ -184,7 +188,7 @@ def test_kill_9_of_redis_mid_backlog_then_a_restart_loses_and_doubles_nothing(
     summary = json.loads(done.stdout.splitlines()[-1])
     settings = Settings(redis_url=own_redis.url, key_prefix=prefix, data_dir=tmp_path / "d")
     with App.open(settings) as nw:
-        every_input_accounted(nw, summary["run_id"], summary, read=80)
+        every_input_accounted(nw, summary["run_id"], summary, read=40)
         records = no_record_doubled(nw)
         no_alert_under_two_ids(nw)
-    assert summary["errors"] == 0 and len(records) == 80
+    assert summary["errors"] == 0 and len(records) == 40
