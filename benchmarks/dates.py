@@ -28,10 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.realnews import default_cache, load_labels, read_cache  # noqa: E402
+from benchmarks.realnews import DEFAULT_LABELS, default_cache, load_labels, read_cache  # noqa: E402
 from pipeline.dates import DateReading, published_date, read_date  # noqa: E402
 
-LABELS = ROOT / "benchmarks" / "realnews" / "labels"
 GATHERER_LINE = re.compile(r"^date \d{4}-\d{2}(?:-\d{2})?\s*")
 
 
@@ -46,7 +45,7 @@ def as_labelled(found: DateReading) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--cache", type=Path, default=None)
-    ap.add_argument("--labels", type=Path, default=LABELS)
+    ap.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
     ap.add_argument("--half", choices=("dev", "test", "all"), default="test")
     ap.add_argument("--errors", action="store_true", help="list every miss")
     args = ap.parse_args(argv)
