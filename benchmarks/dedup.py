@@ -12,7 +12,8 @@ that the memory figures are the corpus's alone.
 The corpus grows to each size in turn through the store's own write path (the same keys and
 layout as live ingestion, pipelined in bulk); at each size, --probes dedup decisions are timed
 through ``RedisStore.save`` itself (WATCH, claims, LSH candidates, exact check, MULTI): a third
-new articles, a third reprints of stored ones, a third the same URL again. Printed: median and
+new articles, a third reprints of stored ones, a third the same URL again, each also placed in its
+story (candidates through the names it shares, related ones linked). Printed: median and
 p95 milliseconds per decision, and bytes per article in Redis, in all and for the dedup index
 alone (claims and LSH buckets), with the ratios of the largest size to the smallest.
 
@@ -29,6 +30,8 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +48,34 @@ from pipeline.clean import article_from_text  # noqa: E402
 from pipeline.dedup import compare, fingerprint  # noqa: E402
 from pipeline.models import DedupVerdict, Enrichment  # noqa: E402
 from pipeline.record import build_record  # noqa: E402
+from workers.logs import configure  # noqa: E402
 from workers.redis_server import EmbeddedRedis  # noqa: E402
+from pipeline.stories import StoryProfile  # noqa: E402
 from workers.store import RedisStore  # noqa: E402
 
 out = Console(width=None if sys.stdout.isatty() else 130)
 err = Console(stderr=True)
 ENRICHMENT = Enrichment(relevance=0.9, on_topic=True, relevance_reason="benchmark")
+# Stories: every synthetic article is on topic, dated one minute after the one before (1M articles
+# span two years), and names three people or places out of 20,000 (a few common, most rare), so the
+# story decision reads real candidate lists through the store's indexes.
+START = datetime(2023, 1, 1, tzinfo=UTC)
+NAMES = 20_000
+
+
+def profile_for(i: int, seed: int = 0) -> StoryProfile:
+    rng = random.Random(i * 7919 + seed)
+    names = {f"name{int(NAMES * rng.random() ** 3)}" for _ in range(3)}  # a few names common, most rare
+    lead = frozenset(f"w{rng.randrange(5000)}" for _ in range(12))
+    at = START + timedelta(minutes=i)
+    return StoryProfile(
+        keys=dict.fromkeys(sorted(names), 1.0),
+        lead=lead,
+        entities=frozenset(),
+        events=frozenset({"detention"}),
+        statuses=frozenset(),
+        at=at.timestamp(),
+    )
 
 
 class Corpus:
@@ -109,24 +134,27 @@ def grow(store: RedisStore, corpus: Corpus, start: int, stop: int, progress: Pro
         items = []
         for i in range(lo, min(stop, lo + batch)):
             url, text = variant(corpus, i)
-            article = article_from_text(url=url, text=text, title=f"Article {i}")
+            when = START + timedelta(minutes=i)
+            article = article_from_text(url=url, text=text, title=f"Article {i}", published_at=when)
             fps = fingerprint(article)
-            items.append((article, fps))
+            items.append((article, fps, i))
         reads = store.r.pipeline(transaction=False)
-        for _, fps in items:
+        for _, fps, _ in items:
             for band in fps.bands:
                 reads.hget(*store.k.shard("lsh", band))
         current = iter(reads.execute())
         pipe = store.r.pipeline(transaction=False)
         pending: dict[tuple[str, str], str | None] = {}
-        for article, fps in items:
+        for article, fps, i in items:
             buckets = {}
             for band in fps.bands:
                 key = store.k.shard("lsh", band)
                 value = next(current)
                 buckets[key] = pending.get(key, value)
             record = build_record(article, fps, DedupVerdict(status="unique"), ENRICHMENT, None)
-            store._write(pipe, record, fps, None, (), buckets)
+            record = record.model_copy(update={"story_id": record.id})
+            store._write(pipe, record, fps, None, buckets)
+            store._write_story(pipe, record, replace(profile_for(i), story=record.id))
             for key, value in buckets.items():
                 pending[key] = f"{value or ''} {record.id}".strip()
         pipe.execute()
@@ -148,10 +176,14 @@ def probe(store: RedisStore, corpus: Corpus, size: int, n: int, seed: int) -> li
         else:
             i = rng.randrange(0, size)
             url, text = variant(corpus, i)
-        article = article_from_text(url=url, text=text, title="probe")
+        when = START + timedelta(minutes=rng.randrange(0, size))
+        article = article_from_text(url=url, text=text, title="probe", published_at=when)
+        profile = profile_for(int((when - START).total_seconds() // 60), seed=k + 1)
         started = time.perf_counter()
         fps = fingerprint(article)
-        store.save(article, fps, lambda v, p, a=article, f=fps: build_record(a, f, v, ENRICHMENT, p))
+        store.save(
+            article, fps, lambda v, p, a=article, f=fps: build_record(a, f, v, ENRICHMENT, p), profile
+        )
         timings.append(time.perf_counter() - started)
     return timings
 
@@ -253,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
+    configure("WARNING")
     corpus = Corpus()
     if args.calibrate:
         calibrate(corpus)

@@ -136,7 +136,12 @@ def enrich(article: Article, topic: TopicConfig) -> Enrichment:
     sents = split_sentences(text)
     per_sentence = _by_sentence([s.start for s in sents], mentions, len(text))
     found = lead_rule(
-        extract(sents, per_sentence, topic, compiled.events, article.published_at), title, topic, compiled
+        extract(
+            sents, per_sentence, topic, compiled.events, article.published_at, article.published_precision
+        ),
+        title,
+        topic,
+        compiled,
     )
     reported = [f for f in found if not f.event.background]
 

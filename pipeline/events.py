@@ -87,9 +87,14 @@ def _month(token: str) -> int:
     return _MONTHS.get(token.casefold()[:3], 0)
 
 
-def event_date(sentence: str, published: date | None) -> str | None:
-    """The date a sentence gives for what it reports (not a deadline: "until June 15" is skipped)."""
+def event_date(sentence: str, published: date | None, day_known: bool = True) -> str | None:
+    """The date a sentence gives for what it reports (not a deadline: "until June 15" is skipped).
+
+    "On Tuesday" and "the 13th" are read against the publication date only when its day is known
+    (a month-precise date stands for the whole month, not its first day)."""
     for regex, kind in _DATES:
+        if kind in ("wd", "kd") and not day_known:
+            continue
         for m in regex.finditer(sentence):
             if _UNTIL.search(sentence[: m.start()][-8:]) or _UNTIL_AFTER.match(sentence[m.end() :]):
                 continue
@@ -293,6 +298,7 @@ def extract(
     topic: TopicConfig,
     ce: CompiledEvents,
     published: datetime | None,
+    precision: str = "day",
 ) -> list[Found]:
     """Events in the sentences; ``mentions_of[i]`` are the entity mentions of sentence i."""
     pub = published.date() if published else None
@@ -320,7 +326,7 @@ def extract(
             trigger, looks_back = hit
             if ce.requires[etype] and not any(r.search(text) for r in ce.requires[etype]):
                 continue
-            when = event_date(text, pub)
+            when = event_date(text, pub, precision == "day")
             background = looks_back or is_background(text, ce, pub, when, ref_year)
             rel = [(m.start - sent.start, m) for m in here]
             place = _place(text, trigger, rel)

@@ -34,6 +34,7 @@ NAMES_WITH_LEAD = 3.0  # or this much weight of shared names ...
 LEAD_WITH_NAMES = 0.15  # ... with a lead that overlaps this much
 LEAD_SENTENCES_CHARS = 400  # the lead: the headline and the text's first two long lines, this long at most
 LEAD_LINE_WORDS = 6
+INDEX_NAMES = 10  # names an article is filed under for later articles to find it
 
 # Capitalized words that are roles, institutions, calendar or sentence furniture, not names.
 STOPWORDS = frozenset(
@@ -208,8 +209,10 @@ class StoryProfile:
         )
 
     def index_keys(self) -> list[str]:
-        """Where later articles look for it: its names and its specific entities."""
-        return [*self.keys, *(f"e:{e}" for e in sorted(self.entities))]
+        """Where later articles look for it: its most telling specific names (not the ones that only
+        say what the subject is) and its specific entities."""
+        names = sorted((k for k, w in self.keys.items() if w >= 1.0), key=lambda k: (-self.keys[k], k))
+        return [*names[:INDEX_NAMES], *(f"e:{e}" for e in sorted(self.entities))]
 
 
 def story_profile(

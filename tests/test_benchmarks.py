@@ -120,3 +120,30 @@ def test_adjusted_rand_index() -> None:
     assert realnews.adjusted_rand(["a", "a", "b", "b"], ["x", "x", "y", "y"]) == 1.0
     assert realnews.adjusted_rand(["a", "a", "b", "b"], ["x", "y", "x", "y"]) < 0
     assert realnews.half_of("some-story-2024-03") == realnews.half_of("some-story-2024-03")
+
+
+def test_dedup_benchmark_grows_a_corpus_and_times_decisions(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import dedup
+
+    assert dedup.main(["--sizes", "200,400", "--probes", "6", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [r["size"] for r in result["results"]] == [200, 400]
+    assert all(r["median_ms"] > 0 and r["dedup_index_bytes_per_article"] > 0 for r in result["results"])
+    assert result["time_ratio"] > 0
+
+
+def test_dedup_calibration_separates_copies_from_stories_sharing_background(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from benchmarks import dedup
+
+    dedup.calibrate(dedup.Corpus())
+    rows = {
+        cells[1].strip(): cells[-2].strip()
+        for line in capsys.readouterr().out.splitlines()
+        if len(cells := line.split("│")) > 2
+    }
+    for kind in ("reprint", "shortened reprint", "cut to a third", "new intro"):
+        assert rows[kind] == "300/300"
+    for kind in ("shared background", "unrelated"):
+        assert rows[kind] == "0/300"

@@ -58,7 +58,7 @@ log = structlog.get_logger(__name__)
 
 HISTORY_KEEP = 10
 FAILED_KEEP_S = 30 * 24 * 3600  # how long a failed item's input waits for `replay --retry-errors`
-STORY_CANDIDATES = 200  # records read per name: the newest in the window
+STORY_CANDIDATES = 40  # records read per name: the newest in the window
 MERGES_KEEP = 1000
 BUCKET_KEEP = 16  # ids kept per LSH bucket: the newest; bounds the cost of one decision
 STREAM_MAXLEN = 100_000

@@ -224,3 +224,19 @@ def test_a_named_foreigner_in_a_sentence_about_a_south_korean_is_no_case() -> No
         "el estadounidense Evan Gershkovich, quien fue arrestado por el mismo delito."
     )
     assert all(r.person != "Evan Gershkovich" for r in reports(result.events))
+
+
+def test_a_weekday_is_not_read_against_a_month_precise_date() -> None:
+    text = "Russian officers detained South Korean missionary Baek Won-soon in Vladivostok on Tuesday."
+    url = "https://own.example/2024/03/arrest"
+    month = Article(
+        url=url,
+        canonical_url=url,
+        source="own",
+        text=text,
+        published_at=datetime(2024, 3, 1, tzinfo=UTC),
+        published_precision="month",
+    )
+    dated = enrich(month, TOPIC).events
+    assert dated and all(e.date is None for e in dated if e.type == "detention")
+    assert all(e.date == "2024-03-12" for e in run(text, published=WHEN).events if e.type == "detention")
