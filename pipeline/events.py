@@ -67,6 +67,7 @@ _DATES = [
     (re.compile(rf"\b(\d{{1,2}}) {_EN_MONTH}(?: (\d{{4}}))?"), "dm"),
     (re.compile(rf"\b(\d{{1,2}}) {_RU_MONTH}(?: (\d{{4}}))?", re.IGNORECASE), "dm"),
     (re.compile(r"(\d{1,2})월 ?(\d{1,2})일"), "kmd"),
+    (re.compile(r"(?<!\d)(\d{1,2})월(?! ?\d)"), "km"),
     (re.compile(r"(?<![\d월])(\d{1,2})일"), "kd"),
     (re.compile(rf"\b(?:in|since|early|late|mid-?) {_EN_MONTH}(?: (\d{{4}}))?"), "m"),
     (re.compile(r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"), "wd"),
@@ -111,6 +112,10 @@ def _resolve(m: re.Match[str], kind: str, published: date | None) -> str | None:
             return None
         back = (published.weekday() - _WEEKDAYS.index(m.group(1).lower())) % 7
         return (published - timedelta(days=back)).isoformat()
+    if kind == "km":  # "지난 3월": a month of the year the article looks back on
+        month = int(m.group(1))
+        y = _year_for(month, 1, published) if 1 <= month <= 12 else None
+        return f"{y:04d}-{month:02d}" if y else None
     if kind == "m":
         month, year = _month(m.group(1)), m.group(2)
         y = int(year) if year else _year_for(month, 1, published)

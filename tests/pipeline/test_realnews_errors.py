@@ -240,3 +240,14 @@ def test_a_weekday_is_not_read_against_a_month_precise_date() -> None:
     dated = enrich(month, TOPIC).events
     assert dated and all(e.date is None for e in dated if e.type == "detention")
     assert all(e.date == "2024-03-12" for e in run(text, published=WHEN).events if e.type == "detention")
+
+
+def test_a_korean_report_recalling_last_months_extension_adds_no_new_step() -> None:
+    result = run(
+        "외교부는 모스크바에 구금된 백원순 선교사에 대한 영사 면회를 러시아 측에 다시 요청했다. "
+        "러시아 법원은 지난 3월 백 씨의 구금 기간을 연장했다.",
+        published=datetime(2024, 7, 2, tzinfo=UTC),
+    )
+    assert ("Baek Won-soon", "custody_extended") not in steps(result)
+    recalled = [e for e in result.mentions if e.status == "custody_extended"]
+    assert recalled and recalled[0].date == "2024-03"
