@@ -72,7 +72,9 @@ def test_run_once_then_feeds_list_export_and_import(
     )
     env = {**env, "NEWSWATCH_CONFIG_DIR": str(config), "NEWSWATCH_ALLOW_PRIVATE_ADDRESSES": "true"}
 
-    first = last_json(run(env, "run", "--once", "--json", "--threads", "2"))
+    once = run(env, "run", "--once", "--json", "--threads", "2")
+    assert once.returncode == 1 and "1 feeds failed" in once.stderr  # exit 1: some items failed, counted
+    first = json.loads(once.stdout.strip().splitlines()[-1])
     assert isinstance(first, dict)
     assert {k: first[k] for k in ("feeds", "polled", "not_modified", "failed", "entries_new")} == {
         "feeds": 2,
