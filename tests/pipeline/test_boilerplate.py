@@ -257,3 +257,11 @@ def test_extract_text_returns_the_article_without_the_page_furniture() -> None:
 def test_extract_text_of_a_page_without_an_article_has_no_article_text() -> None:
     assert len(extract_text("<html><body><nav>Home</nav></body></html>")) < MIN_TEXT_CHARS
     assert extract_text("") == ""
+
+
+def test_wire_credits_at_the_end_go_and_a_contribution_line_stays() -> None:
+    contributed = "Two colleagues in the capital contributed to this report."
+    text = text_of(*BODY, contributed, "(Reporting by Jo Marsh; Editing by Sam Lee)")
+    out, removed = strip_boilerplate(text)
+    assert out.split("\n") == [*BODY, contributed]
+    assert removed == [("(Reporting by Jo Marsh; Editing by Sam Lee)", "reporting credit")]
