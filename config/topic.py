@@ -50,6 +50,11 @@ class PairRule(Strict):
 
 class EventRule(Strict):
     patterns: list[str] = Field(min_length=1, description="regular expressions, case-insensitive")
+    more: list[str] = Field(
+        default=[],
+        description="patterns in other languages: searched only in articles not in the main ones "
+        "(topic's main_languages), so that the main ones pay nothing for them",
+    )
     confidence: float = Field(default=0.6, gt=0, le=1)
     parties: Literal["pair", "actor"] = Field(
         default="pair",
@@ -63,7 +68,7 @@ class EventRule(Strict):
         "sentence names them, must be two of these)",
     )
 
-    @field_validator("patterns", "requires")
+    @field_validator("patterns", "requires", "more")
     @classmethod
     def _compiles(cls, value: list[str]) -> list[str]:
         return _compile_all(value)
@@ -107,6 +112,9 @@ class CaseRules(Strict):
 class TopicConfig(Strict):
     name: str
     on_topic_threshold: float = Field(default=0.5, gt=0, le=1)
+    main_languages: list[str] = Field(
+        default=["en", "ko", "ru"], description="languages whose articles events.*.more is not searched in"
+    )
     actors: dict[str, ActorTerms]
     entities: list[EntityDef] = []
     joint: dict[str, list[str]] = Field(

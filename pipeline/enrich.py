@@ -96,7 +96,11 @@ def lead_rule(found: list[Found], title: str, topic: TopicConfig, compiled: Comp
     the article recalls (a detention story's "after Seoul joined Western sanctions"), not its news."""
     held = set(topic.lead_types)
     in_lead = {f.event.type for f in found if not f.event.background and f.sentence < topic.lead_sentences}
-    in_title = {t for t, rs in compiled.events.triggers.items() if title and any(r.search(title) for r in rs)}
+    in_title = {
+        t
+        for t, groups in compiled.events.by_script.items()
+        if title and any(r.search(title) for r in groups.values())
+    }
     out = []
     promoted: set[str] = set()
     for f in found:
@@ -137,7 +141,13 @@ def enrich(article: Article, topic: TopicConfig) -> Enrichment:
     per_sentence = _by_sentence([s.start for s in sents], mentions, len(text))
     found = lead_rule(
         extract(
-            sents, per_sentence, topic, compiled.events, article.published_at, article.published_precision
+            sents,
+            per_sentence,
+            topic,
+            compiled.events,
+            article.published_at,
+            article.published_precision,
+            article.language,
         ),
         title,
         topic,

@@ -157,13 +157,15 @@ def _year_for(month: int, day: int, published: date | None) -> int | None:
 
 @dataclass(frozen=True)
 class CompiledEvents:
-    triggers: dict[str, list[re.Pattern[str]]]
     requires: dict[str, list[re.Pattern[str]]]
     background: list[re.Pattern[str]]
     hedges: list[re.Pattern[str]]
     statuses: list[tuple[str, list[re.Pattern[str]]]]
     charges: list[tuple[str, list[re.Pattern[str]]]]
     pairs: list[frozenset[str]]
+    # per event type and script: one alternation of the type's patterns written in that script
+    by_script: dict[str, dict[str, re.Pattern[str]]] = None  # type: ignore[assignment]
+    by_script_more: dict[str, dict[str, re.Pattern[str]]] = None  # type: ignore[assignment]
     hedges_after: list[re.Pattern[str]] = ()  # type: ignore[assignment]
     recalled: list[re.Pattern[str]] = ()  # type: ignore[assignment]
     recalled_after: list[re.Pattern[str]] = ()  # type: ignore[assignment]
@@ -172,12 +174,63 @@ class CompiledEvents:
     officials: re.Pattern[str] | None = None
 
 
+SCRIPTS = {
+    "cyrillic": re.compile(r"[\u0400-\u04ff]"),
+    "hangul": re.compile(r"[\uac00-\ud7a3]"),
+    "cjk": re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]"),
+    "arabic": re.compile(r"[\u0600-\u06ff]"),
+    "thai": re.compile(r"[\u0e00-\u0e7f]"),
+    "latin": re.compile(r"[A-Za-z\u00c0-\u024f]"),
+}
+
+
+def scripts_of(text: str) -> set[str]:
+    """The scripts a text is written in (a pattern in another script cannot match it)."""
+    return {name for name, regex in SCRIPTS.items() if regex.search(text)}
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """A pattern that is one group of alternatives, "(a|b|c)", as its alternatives; else itself."""
+    if not (pattern.startswith("(") and pattern.endswith(")")) or pattern.startswith("(?"):
+        return [pattern]
+    depth, parts, start, escaped = 0, [], 1, False
+    for i, ch in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+            if depth == 0 and i != len(pattern) - 1:
+                return [pattern]  # the first group closes before the end: not one group
+        elif ch == "|" and depth == 1:
+            parts.append(pattern[start:i])
+            start = i + 1
+    return [*parts, pattern[start:-1]] if parts else [pattern]
+
+
+def _by_script(patterns: list[str]) -> dict[str, re.Pattern[str]]:
+    """A type's patterns grouped by the script of their letters ("any" when they mix scripts), each
+    group one alternation: a sentence is searched only by the patterns of its own scripts, once."""
+    groups: dict[str, list[str]] = {}
+    for pattern in (alt for p in patterns for alt in _alternatives(p)):
+        # letters outside escapes and classes' shorthand: \w, \b, \s are not Latin words
+        letters = re.sub(r"\\[A-Za-z]", "", pattern)
+        found = scripts_of(letters)
+        key = found.pop() if len(found) == 1 else "any"
+        groups.setdefault(key, []).append(pattern)
+    return {k: re.compile("|".join(f"(?:{p})" for p in v), re.IGNORECASE) for k, v in groups.items()}
+
+
 def compile_events(topic: TopicConfig) -> CompiledEvents:
     def c(patterns: list[str]) -> list[re.Pattern[str]]:
         return [re.compile(p, re.IGNORECASE) for p in patterns]
 
     return CompiledEvents(
-        triggers={t: c(r.patterns) for t, r in topic.events.items()},
+        by_script={t: _by_script(r.patterns) for t, r in topic.events.items()},
+        by_script_more={t: _by_script(r.more) for t, r in topic.events.items() if r.more},
         requires={t: c(r.requires) for t, r in topic.events.items()},
         background=c(topic.background),
         hedges=c(topic.hedges),
@@ -304,9 +357,11 @@ def extract(
     ce: CompiledEvents,
     published: datetime | None,
     precision: str = "day",
+    language: str | None = None,
 ) -> list[Found]:
     """Events in the sentences; ``mentions_of[i]`` are the entity mentions of sentence i."""
     pub = published.date() if published else None
+    other_language = language not in topic.main_languages
     ref_year = None if pub else reference_year(" ".join(s.text for s in sentences))
     labels = {k: a.label or k for k, a in topic.actors.items()}
     case_types = set(topic.cases.events)
@@ -324,8 +379,14 @@ def extract(
         window = _actors(here) | _actors(before)
         if not window and last_detainee is None:
             continue  # no party of the subject in sight: no event of it here
+        written = scripts_of(text)
         for etype, rule in topic.events.items():
-            hit = _trigger(text, ce.triggers[etype], ce.hedges if rule.hedges else [], ce)
+            groups = ce.by_script[etype]
+            regexes = [groups[k] for k in (*written, "any") if k in groups]
+            if other_language:
+                more = ce.by_script_more.get(etype, {})
+                regexes += [more[k] for k in (*written, "any") if k in more]
+            hit = _trigger(text, regexes, ce.hedges if rule.hedges else [], ce) if regexes else None
             if hit is None:
                 continue
             trigger, looks_back = hit
