@@ -177,11 +177,13 @@ def routes(corpus: Corpus, client: httpx.Client, rng: random.Random) -> dict[str
     }
 
 
-def measure(corpus: Corpus, base: str, requests: int) -> dict[str, dict[str, float]]:
+def measure(corpus: Corpus, base: str, requests: int, only: set[str]) -> dict[str, dict[str, float]]:
     rng = random.Random(5)
     figures = {}
     with httpx.Client(base_url=base, timeout=30) as client:
         for name, make in routes(corpus, client, rng).items():
+            if only and name not in only:
+                continue
             times = []
             for n in range(requests + 3):
                 path, params = make()
@@ -204,6 +206,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000", help="corpus sizes, comma-separated, ascending")
     parser.add_argument("--requests", type=int, default=200, help="requests per route and size")
+    parser.add_argument("--routes", default="", help="only these routes (comma-separated names)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -221,7 +224,8 @@ def main() -> None:
                     fill(nw, corpus, have, size)
                     have = size
                     err.print(f"{size:,} records written in {time.perf_counter() - t0:.0f} s; measuring")
-                    results[str(size)] = measure(corpus, base, args.requests)
+                    only = {r for r in args.routes.split(",") if r}
+                    results[str(size)] = measure(corpus, base, args.requests, only)
         finally:
             server.stop()
     if args.json:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from workers.app import App
 from workers.web import api, auth, queries
@@ -66,6 +67,7 @@ env = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=True,  # record text is untrusted: every {{ value }} is escaped
     undefined=StrictUndefined,
+    auto_reload=False,  # templates ship with the package: compiled once, not checked on every page
     trim_blocks=True,
     lstrip_blocks=True,
 )
@@ -84,6 +86,11 @@ def colours(types: list[str]) -> dict[str, str]:
     return {t: PALETTE[i % len(PALETTE)] for i, t in enumerate(types)}
 
 
+def _geo(x: float, y: float, w: float, h: float) -> Markup:
+    """A rectangle's attributes, formatted once here: numbers only, so nothing to escape."""
+    return Markup(f'x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}"')
+
+
 def chart(days: list[dict[str, Any]], types: list[str]) -> dict[str, Any]:
     """Attention over time as SVG geometry: per day, a bar of its articles, stacked by event type."""
     width, height, pad = 720, 200, 28
@@ -93,7 +100,8 @@ def chart(days: list[dict[str, Any]], types: list[str]) -> dict[str, Any]:
     for n, day in enumerate(days):
         x = pad + n * step
         h = (height - pad) * day["articles"] / top
-        totals.append({"x": x, "y": height - pad - h, "w": max(1.0, step - 2), "h": h, "day": day})
+        if h:
+            totals.append({"geo": _geo(x, height - pad - h, max(1.0, step - 2), h), "day": day})
         y = height - pad
         for etype in types:
             count = day["events"].get(etype, 0)
@@ -101,17 +109,8 @@ def chart(days: list[dict[str, Any]], types: list[str]) -> dict[str, Any]:
                 continue
             eh = (height - pad) * count / top
             y -= eh
-            bars.append(
-                {
-                    "x": x + step * 0.2,
-                    "y": y,
-                    "w": max(1.0, step * 0.6 - 2),
-                    "h": eh,
-                    "type": etype,
-                    "count": count,
-                    "day": day["date"],
-                }
-            )
+            geo = _geo(x + step * 0.2, y, max(1.0, step * 0.6 - 2), eh)
+            bars.append({"geo": geo, "type": etype, "count": count, "day": day["date"]})
     ticks = [
         {"x": pad + n * step, "label": d["date"].strftime("%b %d")} for n, d in enumerate(days) if n % 10 == 0
     ]
