@@ -164,14 +164,14 @@ class CompiledEvents:
     charges: list[tuple[str, list[re.Pattern[str]]]]
     pairs: list[frozenset[str]]
     # per event type and script: one alternation of the type's patterns written in that script
-    by_script: dict[str, dict[str, re.Pattern[str]]] = None  # type: ignore[assignment]
-    by_script_more: dict[str, dict[str, re.Pattern[str]]] = None  # type: ignore[assignment]
-    hedges_after: list[re.Pattern[str]] = ()  # type: ignore[assignment]
-    recalled: list[re.Pattern[str]] = ()  # type: ignore[assignment]
-    recalled_after: list[re.Pattern[str]] = ()  # type: ignore[assignment]
-    between: dict[str, frozenset[str]] = None  # type: ignore[assignment]
-    clause_breaks: re.Pattern[str] | None = None
-    officials: re.Pattern[str] | None = None
+    by_script: dict[str, dict[str, re.Pattern[str]]]
+    by_script_more: dict[str, dict[str, re.Pattern[str]]]
+    hedges_after: list[re.Pattern[str]]
+    recalled: list[re.Pattern[str]]
+    recalled_after: list[re.Pattern[str]]
+    between: dict[str, frozenset[str]]
+    clause_breaks: re.Pattern[str] | None
+    officials: re.Pattern[str] | None
 
 
 SCRIPTS = {
