@@ -53,18 +53,10 @@ if str(ROOT) not in sys.path:
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from benchmarks.events import TYPES as EVENT_TYPES  # noqa: E402
 from benchmarks.replay import open_pipeline, redis_answers  # noqa: E402
 from pipeline.urls import digest  # noqa: E402
 
-EVENT_TYPES = (
-    "detention",
-    "release",
-    "consular_access",
-    "sanctions",
-    "diplomatic_protest",
-    "military_cooperation",
-    "arms_supply",
-)
 # the ledger's statuses in the labels' words (LABELS.md)
 STATUS_AS_LABELLED = {"appeal_decided": "appeal_rejected", "exchanged": "released"}
 COPY_STATUSES = ("duplicate", "near_duplicate")
