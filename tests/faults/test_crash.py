@@ -161,7 +161,7 @@ def test_kill_9_of_redis_mid_backlog_then_a_restart_loses_and_doubles_nothing(
     quiet_env: dict[str, str], tmp_path: Path, own_redis: OwnRedis
 ) -> None:
     backlog = tmp_path / "b.jsonl"
-    backlog.write_text("".join(json.dumps(line(100 + i)) + "\n" for i in range(40)))
+    backlog.write_text("".join(json.dumps(line(100 + i)) + "\n" for i in range(24)))
     env = {**quiet_env, "NEWSWATCH_REDIS_URL": own_redis.url}
     proc = subprocess.Popen(
         [sys.executable, "-m", "workers.cli", "replay", str(backlog), "--json"],
@@ -188,7 +188,7 @@ def test_kill_9_of_redis_mid_backlog_then_a_restart_loses_and_doubles_nothing(
     summary = json.loads(done.stdout.splitlines()[-1])
     settings = Settings(redis_url=own_redis.url, key_prefix=prefix, data_dir=tmp_path / "d")
     with App.open(settings) as nw:
-        every_input_accounted(nw, summary["run_id"], summary, read=40)
+        every_input_accounted(nw, summary["run_id"], summary, read=24)
         records = no_record_doubled(nw)
         no_alert_under_two_ids(nw)
-    assert summary["errors"] == 0 and len(records) == 40
+    assert summary["errors"] == 0 and len(records) == 24
