@@ -48,9 +48,9 @@ from pipeline.clean import article_from_text  # noqa: E402
 from pipeline.dedup import compare, fingerprint  # noqa: E402
 from pipeline.models import DedupVerdict, Enrichment  # noqa: E402
 from pipeline.record import build_record  # noqa: E402
+from pipeline.stories import StoryProfile  # noqa: E402
 from workers.logs import configure  # noqa: E402
 from workers.redis_server import EmbeddedRedis  # noqa: E402
-from pipeline.stories import StoryProfile  # noqa: E402
 from workers.store import RedisStore  # noqa: E402
 
 out = Console(width=None if sys.stdout.isatty() else 130)
@@ -181,9 +181,7 @@ def probe(store: RedisStore, corpus: Corpus, size: int, n: int, seed: int) -> li
         profile = profile_for(int((when - START).total_seconds() // 60), seed=k + 1)
         started = time.perf_counter()
         fps = fingerprint(article)
-        store.save(
-            article, fps, lambda v, p, a=article, f=fps: build_record(a, f, v, ENRICHMENT, p), profile
-        )
+        store.save(article, fps, lambda v, p, a=article, f=fps: build_record(a, f, v, ENRICHMENT, p), profile)
         timings.append(time.perf_counter() - started)
     return timings
 
