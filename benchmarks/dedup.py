@@ -283,7 +283,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    configure("WARNING")
     corpus = Corpus()
     if args.calibrate:
         calibrate(corpus)
@@ -361,4 +360,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    configure("WARNING")  # the table, not every story merge
     sys.exit(main())

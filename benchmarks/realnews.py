@@ -373,10 +373,8 @@ def _copy_groups(labels: list[dict[str, Any]]) -> dict[str, str]:
 def run_once(
     rows: list[dict[str, Any]], texts: dict[str, str], redis_url: str | None, seed: int | None, threads: int
 ) -> tuple[dict[str, Any], float]:
-    from workers.logs import configure
     from workers.replay import replay
 
-    configure("ERROR")
     with tempfile.TemporaryDirectory(prefix="nw-realnews-") as tmp:
         backlog = Path(tmp) / "backlog.jsonl"
         write_backlog(rows, texts, backlog, seed)
@@ -558,4 +556,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from workers.logs import configure
+
+    configure("ERROR")  # the tables, not every article's log line
     raise SystemExit(main())
