@@ -151,6 +151,7 @@ class SurfaceIndex:
                 self.unspaced[surface[0]].append(surface)
             else:
                 self.prefixes[first.group(0)[:PREFIX_KEY]].append(surface)
+        self._prefix_first = frozenset(key[0] for key in self.prefixes)
         self._unspaced_first = (
             re.compile("[" + re.escape("".join(self.unspaced)) + "]") if self.unspaced else None
         )
@@ -161,7 +162,7 @@ class SurfaceIndex:
         if len(low) != len(text):  # a rare character whose case folding changes its length
             low = text.replace("’", "'")
         found = []
-        latin, prefixes = self.latin, self.prefixes
+        latin, prefixes, prefix_first = self.latin, self.prefixes, self._prefix_first
         for word in _WORD.finditer(low):
             start, token = word.start(), word.group(0)
             for surface in latin.get(token, ()):
@@ -171,7 +172,7 @@ class SurfaceIndex:
                 ):
                     found.append((start, end, surface))
                     break
-            if prefixes:
+            if token[0] in prefix_first:  # most words start with no prefix surface's letter
                 for surface in prefixes.get(token[:PREFIX_KEY], ()):
                     if low.startswith(surface, start):
                         found.append((start, start + len(surface), surface))
@@ -257,6 +258,7 @@ _UNKNOWN_PERSON = [
     (re.compile(r"(?<![가-힣])([가-힣])\s?(?:모\s?)?씨"), True),
     (re.compile(r"(?<![가-힣])([가-힣]{3})\s씨"), False),
 ]
+_AFTER_ROLE = re.compile(rf"\s+({_NAME})")
 _TITLE_PERSON = re.compile(rf"\b(?:Mr|Mrs|Ms|Dr)\.?\s+({_NAME}|[A-Z][a-z]+)")
 
 
@@ -279,9 +281,9 @@ def _unknown(text: str, lex: Lexicon) -> list[tuple[int, int, str, bool]]:
         found.append((m.start(1), m.end(1), m.group(1), " " not in m.group(1)))
     if lex.roles is not None:
         for m in lex.roles.finditer(text):
-            after = re.match(rf"\s+({_NAME})", text[m.end() :])
+            after = _AFTER_ROLE.match(text, m.end())  # at the position: no copy of the rest of the text
             if after and not any(w.casefold() in _NOT_NAME_WORDS for w in re.split(r"[ -]", after.group(1))):
-                start = m.end() + after.start(1)
+                start = after.start(1)
                 found.append((start, start + len(after.group(1)), after.group(1), False))
     return found
 
