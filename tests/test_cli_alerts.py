@@ -16,9 +16,10 @@ from typer.testing import CliRunner
 
 from config.settings import Settings
 from tests.workers.test_notify import SECRET, Receiver, _config_dir, receiver, record
-from workers import alerting, cli_alerts
+from workers import alerting
 from workers.alerting import raise_alerts
 from workers.app import App
+from workers.cli import alerts as cli_alerts
 from workers.runner import drain, workers
 
 

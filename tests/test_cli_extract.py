@@ -9,11 +9,11 @@ from pathlib import Path
 
 GOLDEN = Path(__file__).resolve().parent / "pipeline" / "testdata"
 
-# `extract` on a Typer app of its own, in its own process (as `newswatch extract` runs once wired
-# into workers/cli.py): configuring logs for a command must not touch this test process.
+# `extract` on a Typer app of its own, in its own process (as `newswatch extract` runs): configuring
+# logs for a command must not touch this test process.
 PROGRAM = """
 import typer
-from workers.cli_extract import register
+from workers.cli.extract import register
 app = typer.Typer()
 register(app)
 @app.command()

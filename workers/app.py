@@ -48,7 +48,7 @@ class App:
     embedded: EmbeddedRedis | None = None
     actors: dict[str, dramatiq.Actor[Any, Any]] = field(default_factory=dict)
     # seconds a transient failure is retried for, from the time its message was sent; None: only
-    # NEWSWATCH_MAX_RETRIES bounds it (``run --once`` sets workers.cli_feeds.ONCE_RETRY_BUDGET_S)
+    # NEWSWATCH_MAX_RETRIES bounds it (``run --once`` sets workers.cli.feeds.ONCE_RETRY_BUDGET_S)
     retry_budget_s: float | None = None
 
     @property

@@ -13,8 +13,8 @@ from pytest_httpserver import HTTPServer
 from config.schema import FeedConfig, FeedsFile
 from config.settings import Settings
 from tests.faults.checks import no_alert_under_two_ids, no_record_doubled
-from workers import cli_feeds
 from workers.app import App
+from workers.cli import feeds as cli_feeds
 from workers.runner import workers
 
 FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Gone</title>

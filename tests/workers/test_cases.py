@@ -59,17 +59,13 @@ def test_replaying_a_record_adds_nothing(nw: App) -> None:
 
 def test_cases_command_lists_and_shows_a_case(nw: App, env: dict[str, str]) -> None:
     update_cases(nw, record(nw, "https://a.example/1", EN, "2024-03-11T15:00:00"))
-    script = "from workers.cli import app; from workers.cli_cases import register; register(app); app()"
+    newswatch = [sys.executable, "-m", "workers.cli"]
     listed = subprocess.run(
-        [sys.executable, "-c", script, "cases", "--json"], env=env, capture_output=True, text=True, check=True
+        [*newswatch, "cases", "--json"], env=env, capture_output=True, text=True, check=True
     )
     [line] = listed.stdout.splitlines()
     assert json.loads(line)["id"] == "baek-won-soon"
-    shown = subprocess.run(
-        [sys.executable, "-c", script, "case", "baek-won-soon"], env=env, capture_output=True, text=True
-    )
+    shown = subprocess.run([*newswatch, "case", "baek-won-soon"], env=env, capture_output=True, text=True)
     assert shown.returncode == 0 and "custody_extended" in shown.stdout and "Baek Won-soon" in shown.stdout
-    missing = subprocess.run(
-        [sys.executable, "-c", script, "case", "nobody"], env=env, capture_output=True, text=True
-    )
+    missing = subprocess.run([*newswatch, "case", "nobody"], env=env, capture_output=True, text=True)
     assert missing.returncode == 1

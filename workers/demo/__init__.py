@@ -100,7 +100,7 @@ def run_demo(
     """Run the demo; with ``serve``, keep its dashboard up (and the site) until Ctrl-C."""
     from workers.app import App
     from workers.cli import records_table
-    from workers.cli_feeds import feeds_summary
+    from workers.cli.feeds import feeds_summary
     from workers.poller import enqueue_due, sync_feeds
     from workers.runner import drain, workers
 

@@ -11,7 +11,7 @@ from rich.markup import escape
 from pipeline.clean import clean, decode_html
 from pipeline.errors import PipelineError
 from pipeline.models import Article, Page
-from workers.cli_common import command_settings, err, out, print_json
+from workers.cli.common import command_settings, err, out, print_json
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,7 @@ from rich.table import Table
 from pipeline.models import Alert
 from workers import alerting, notify
 from workers.app import App
-from workers.cli_common import command_settings, err, out, print_json
+from workers.cli.common import command_settings, err, out, print_json
 
 alerts_app = typer.Typer(help="Alerts, their delivery, the dead-letter list.", no_args_is_help=True)
 

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from pipeline.errors import ConfigError, PipelineError
 from workers.app import App
-from workers.cli_common import EXIT_FAILED, command_settings, err, out, print_json, wait_for_signal
+from workers.cli.common import EXIT_FAILED, command_settings, err, out, print_json, wait_for_signal
 
 feeds_app = typer.Typer(help="The feeds newswatch polls, and their health.", no_args_is_help=True)
 

@@ -10,7 +10,7 @@ from rich.table import Table
 from pipeline.models import Case
 from workers.app import App
 from workers.cases import get_case, list_cases
-from workers.cli_common import command_settings, err, out, print_json
+from workers.cli.common import command_settings, err, out, print_json
 
 
 def case_json(case: Case) -> dict[str, Any]:

@@ -12,10 +12,10 @@ from rich.table import Table
 
 from pipeline.entities import slug
 from pipeline.models import Record
-from workers import cli_alerts, cli_cases, cli_extract, cli_feeds
 from workers.app import App
 from workers.cases import case_record_ids, get_case
-from workers.cli_common import (
+from workers.cli import alerts, cases, extract, feeds
+from workers.cli.common import (
     EXIT_FAILED,
     EXIT_USAGE,
     command_settings,
@@ -176,9 +176,9 @@ def show(
                 err.print(f"no record or case {id}")
                 raise typer.Exit(1)
             if as_json:
-                print_json(cli_cases.case_json(case_found))
+                print_json(cases.case_json(case_found))
             else:
-                cli_cases.print_case(case_found)
+                cases.print_case(case_found)
             return
         data = record_json(record, nw)
         data["history"] = [
@@ -359,16 +359,12 @@ def demo(
     run_demo(settings, console=out, keep=keep, serve=serve, port=port)
 
 
-cli_feeds.register(app)
-cli_cases.register(app)
-cli_alerts.register(app)
-cli_extract.register(app)
+feeds.register(app)
+cases.register(app)
+alerts.register(app)
+extract.register(app)
 
 
 def main() -> None:
-    # the one error boundary: known failures end as one line and an exit code (cli_common.EXIT_*)
+    # the one error boundary: known failures end as one line and an exit code (common.EXIT_*)
     guarded(app)
-
-
-if __name__ == "__main__":
-    main()
