@@ -8,6 +8,9 @@ Failures: a ``TransientError`` is retried with backoff (the server's
 Retry-After when it sent one) until ``max_retries``, then recorded; a
 ``PermanentError`` or ``Rejected`` is recorded on the item's, entry's or feed's
 status at once. Nothing is silently dropped.
+
+Messages are sent by actor name (``App.send``); a process declares the actors on its broker
+(``declare``) only when it consumes the queues (``workers.runner``, ``workers.dramatiq_app``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pipeline.models import Article, FeedEntry, Page
 from pipeline.sanitize import check_size
 from workers import metrics, notify, poller, robots
 from workers.app import App, current
+from workers.broker import QUEUES
 from workers.process import process_article, process_page
 
 log = structlog.get_logger(__name__)
@@ -196,20 +200,20 @@ def deliver_alert(alert_key: str, destination: str | None = None) -> None:
         notify.deliver(current(), alert_key, destination, retries=retries)
     except TransientError as exc:
         # RFC 9110 §10.2.3; capped at dramatiq's longest delay (7 days). Without Retry-After, the
-        # message's own backoff (workers.notify.enqueue). Retry, not the error: one warning line
+        # message's own backoff (workers.alerting.enqueue). Retry, not the error: one warning line
         # (notify logs it), no traceback.
         delay_ms = _retry_delay_ms(exc, retries, None)
         raise dramatiq.Retry(str(exc), delay=delay_ms) from exc
 
 
-def declare(broker: dramatiq.Broker) -> dict[str, dramatiq.Actor[Any, Any]]:
-    """Declare the actors on a broker; one newswatch app, one set of actors."""
+def declare(broker: dramatiq.Broker) -> None:
+    """Declare the actors on the broker of a process that consumes their queues (once per broker)."""
+    if set(QUEUES) <= broker.get_declared_actors():
+        return  # workers started again on the same app
     options: dict[str, Any] = {"broker": broker, "time_limit": 10 * 60 * 1000}
-    return {
-        "poll_feed": dramatiq.actor(queue_name="feeds", max_retries=0, **options)(poll_feed),
-        "process_entry": dramatiq.actor(queue_name="articles", **options)(process_entry),
-        "process_item": dramatiq.actor(queue_name="articles", **options)(process_item),
-        # retry schedule per message, from the settings (workers.notify.enqueue); PipelineErrors other
-        # than transient ones are recorded on the alert's delivery state, never raised
-        "deliver_alert": dramatiq.actor(queue_name="alerts", **options)(deliver_alert),
-    }
+    dramatiq.actor(queue_name=QUEUES["poll_feed"], max_retries=0, **options)(poll_feed)
+    dramatiq.actor(queue_name=QUEUES["process_entry"], **options)(process_entry)
+    dramatiq.actor(queue_name=QUEUES["process_item"], **options)(process_item)
+    # retry schedule per message, from the settings (workers.alerting.enqueue); PipelineErrors other
+    # than transient ones are recorded on the alert's delivery state, never raised
+    dramatiq.actor(queue_name=QUEUES["deliver_alert"], **options)(deliver_alert)

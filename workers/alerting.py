@@ -76,9 +76,10 @@ return n
 def enqueue(app: App, alert_key: str, destination: str, *, delay_s: float = 0.0) -> None:
     """Queue one delivery, with the retry schedule of the settings."""
     s = app.settings
-    app.actors["deliver_alert"].send_with_options(
-        kwargs={"alert_key": alert_key, "destination": destination},
-        delay=int(delay_s * 1000) or None,
+    app.send_with_options(
+        "deliver_alert",
+        {"alert_key": alert_key, "destination": destination},
+        delay_ms=int(delay_s * 1000) or None,
         max_retries=s.alert_max_retries,
         min_backoff=max(1, int(s.alert_min_backoff_s * 1000)),
         max_backoff=max(1, int(s.alert_max_backoff_s * 1000)),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
@@ -21,7 +21,7 @@ from dramatiq.brokers.redis import RedisBroker
 from config.loader import load_config
 from config.schema import Config
 from config.settings import Settings
-from workers.broker import make_broker
+from workers.broker import QUEUES, make_broker
 from workers.http import HttpClient
 from workers.ratelimit import RedisRateLimiter
 from workers.redis_server import EmbeddedRedis
@@ -46,7 +46,6 @@ class App:
     robots: RobotsCache
     templates: TemplateStore
     embedded: EmbeddedRedis | None = None
-    actors: dict[str, dramatiq.Actor[Any, Any]] = field(default_factory=dict)
     # seconds a transient failure is retried for, from the time its message was sent; None: only
     # NEWSWATCH_MAX_RETRIES bounds it (``run --once`` sets workers.cli.feeds.ONCE_RETRY_BUDGET_S)
     retry_budget_s: float | None = None
@@ -55,16 +54,27 @@ class App:
     def prefix(self) -> str:
         return self.settings.key_prefix
 
-    def send(self, actor: str, *args: Any, **kwargs: Any) -> None:
-        self.actors[actor].send(*args, **kwargs)
+    def send(self, actor: str, **kwargs: Any) -> None:
+        """Queue a message for an actor of ``workers.actors``, by its name."""
+        self.send_with_options(actor, kwargs)
+
+    def send_with_options(
+        self, actor: str, kwargs: dict[str, Any], *, delay_ms: int | None = None, **options: Any
+    ) -> None:
+        """Queue a message with dramatiq's options (``max_retries``, ``min_backoff`` ...), after
+        ``delay_ms``. The sender needs no actor declared: only the processes that consume do."""
+        message: dramatiq.Message[Any] = dramatiq.Message(
+            queue_name=QUEUES[actor], actor_name=actor, args=(), kwargs=kwargs, options=options
+        )
+        self.broker.enqueue(message, delay=delay_ms)
 
     def queues(self) -> list[str]:
-        return sorted({a.queue_name for a in self.actors.values()})
+        return sorted(set(QUEUES.values()))
 
     @classmethod
     @contextlib.contextmanager
     def open(cls, settings: Settings, *, config: Config | None = None) -> Iterator[App]:
-        """Start (or connect to) Redis, make the broker and declare the actors; undo it all on exit."""
+        """Start (or connect to) Redis and make the broker; undo it all on exit."""
         global _current
         config = config or load_config(settings.config_dir)
         embedded = None
@@ -102,9 +112,6 @@ class App:
             templates=TemplateStore(client, settings.key_prefix),
             embedded=embedded,
         )
-        from workers import actors
-
-        app.actors = actors.declare(broker)
         with _lock:
             previous, _current = _current, app
         try:

@@ -15,6 +15,17 @@ from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import CurrentMessage, Middleware, Retries
 
+# Each actor's queue. Messages are sent by actor name (``App.send``), so a process that only sends
+# them (a poller, a replay, ``alerts retry``, the dashboard) declares no actor; a process that
+# consumes the queues declares the actors of ``workers.actors`` on its broker first
+# (``workers.runner``, ``workers.dramatiq_app``).
+QUEUES = {
+    "poll_feed": "feeds",
+    "process_entry": "articles",
+    "process_item": "articles",
+    "deliver_alert": "alerts",
+}
+
 # Message arguments that name what a message is about, bound into every log line of its processing.
 ID_ARGS = {"feed_id", "entry_id", "item_id", "article_id", "alert_key", "run_id"}
 

@@ -15,7 +15,7 @@ import dramatiq
 
 from config.settings import load_settings
 from pipeline.errors import ConfigError
-from workers import logs
+from workers import actors, logs
 from workers.app import App
 
 settings = load_settings()
@@ -26,4 +26,5 @@ _stack = contextlib.ExitStack()
 app = _stack.enter_context(App.open(settings))
 atexit.register(_stack.close)
 broker = app.broker
+actors.declare(broker)
 dramatiq.set_broker(broker)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import structlog
 from dramatiq import Worker
 
-from workers import guard, notify
+from workers import actors, guard, notify
 from workers.app import App
 from workers.poller import enqueue_due, sync_feeds
 
@@ -25,6 +25,7 @@ log = structlog.get_logger(__name__)
 @contextlib.contextmanager
 def workers(app: App, *, threads: int | None = None, queues: set[str] | None = None) -> Iterator[Worker]:
     """dramatiq worker threads consuming the app's queues for the duration of the block."""
+    actors.declare(app.broker)
     worker = Worker(
         app.broker, worker_threads=threads or app.settings.worker_threads, queues=queues, worker_timeout=100
     )
