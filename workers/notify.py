@@ -34,7 +34,6 @@ from pipeline.alerts import rules_sending_to
 from pipeline.errors import ConfigError, PermanentError, TransientError, UpstreamError
 from pipeline.models import Alert
 from workers import alerting, webhooks
-from workers.alerting import enqueue  # queuing a delivery is alerting's: no import circle
 from workers.app import App
 from workers.http import HttpClient, Response, raise_for_status
 
@@ -197,7 +196,7 @@ def deliver(app: App, alert_key: str, destination: str | None = None, *, retries
         return
     if destination is None:
         for name in alerting.destinations(app, alert.rule):
-            enqueue(app, alert_key, name)
+            alerting.enqueue(app, alert_key, name)
         return
     structlog.contextvars.bind_contextvars(destination=destination, rule=alert.rule)
     dest = app.config.alerts.destinations.get(destination)
@@ -237,7 +236,7 @@ def retry(app: App, pairs: list[tuple[str, str]]) -> int:
         if alerting.get(app, key) is None:
             continue
         alerting.set_state(app, key, dest, "pending", 0, "resent by hand")
-        enqueue(app, key, dest)
+        alerting.enqueue(app, key, dest)
         n += 1
     return n
 
