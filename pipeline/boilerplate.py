@@ -6,7 +6,9 @@ trafilatura's extraction:
 
 1. ``prune_tree``: before extraction, drop HTML nodes that are never article text:
    hidden nodes, containers whose class/id names a related-links, newsletter,
-   share or promo box, and paragraphs that are a single link in capitals.
+   share or promo box, and paragraphs that are a single link in capitals; and mark
+   each repeat of a long text (``mark_repeated_text``) so that trafilatura keeps a
+   paragraph the page prints twice instead of taking it for its own double take.
 2. ``trim_link_lines``: after extraction, the lines at the top of the text that are
    (almost) all link text on this page (``link_texts``): a strip of teasers and
    section links that the extraction took for the article's start. Measured on the
@@ -124,6 +126,39 @@ def prune_tree(tree: HtmlElement) -> list[Removal]:
     return removed
 
 
+# A text the page prints twice (a paragraph repeated further down, a heading over each of two
+# identical sections) is two paragraphs of the article, but trafilatura drops an element whose
+# text equals the one before it, past this many characters (its guard against the same element
+# taken twice). A repeat in the source is told apart by an invisible mark appended to its text
+# before extraction, taken out again after (``unmark``).
+REPEAT_MIN_CHARS = 50
+REPEAT_MARK = "\u2063"  # INVISIBLE SEPARATOR: no page prints it in its text
+
+
+def mark_repeated_text(tree: HtmlElement) -> int:
+    """Make each repeat of a long text in ``tree`` differ invisibly from the first; how many."""
+    seen: dict[str, int] = {}
+    marked = 0
+    for el in tree.iter():
+        text = el.text
+        if text is None or len(text) < REPEAT_MIN_CHARS:
+            continue
+        key = " ".join(text.split())
+        if len(key) < REPEAT_MIN_CHARS:
+            continue
+        count = seen.get(key, 0)
+        if count:
+            el.text = text + REPEAT_MARK * count
+            marked += 1
+        seen[key] = count + 1
+    return marked
+
+
+def unmark(text: str) -> str:
+    """Extracted text without the marks of ``mark_repeated_text``."""
+    return text.replace(REPEAT_MARK, "") if REPEAT_MARK in text else text
+
+
 def _is_shouted_link(el: HtmlElement) -> bool:
     """A paragraph that is one link in capitals: a tabloid's pointer to another story."""
     links = el.findall(".//a")
@@ -182,6 +217,22 @@ def link_share(line: str, links: frozenset[str]) -> float:
         return 1.0
     covered = sum(len(link) for link in links if len(link) < len(key) and link in key)
     return min(1.0, covered / len(key))
+
+
+def link_line_share(text: str, links: frozenset[str], *, min_share: float = LINK_LINE_SHARE) -> float:
+    """The share of a text's characters in lines that are link text (0 to 1).
+
+    Over half on a whole extraction: the extractor took a menu or a list of links for the article.
+    """
+    total = linked = 0
+    for line in text.split("\n"):
+        size = len(line.strip())
+        if not size:
+            continue
+        total += size
+        if link_share(line, links) >= min_share:
+            linked += size
+    return linked / total if total else 0.0
 
 
 def trim_link_lines(

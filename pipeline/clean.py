@@ -34,7 +34,7 @@ from trafilatura.settings import Document
 from trafilatura.utils import decode_file, repair_faulty_html
 from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
 
-from pipeline import dates
+from pipeline import boilerplate, dates
 from pipeline.dedup import content_key
 from pipeline.errors import Unusable
 from pipeline.models import Article, DatePrecision, Page, Removal
@@ -81,26 +81,30 @@ def _extracted_text(tree: Any, url: str | None, **options: Any) -> str:
 
 # trafilatura without metadata (pipeline.clean reads it itself, from the same parse): first
 # without its comparison with readability and justext (``fast``), which costs a third of a run
-# and changes the text of few pages; then, only when the fast run kept less than
-# FULL_RUN_BELOW_CHARS (it has likely missed the article), with the full cascade. Measured on both
-# extraction benchmarks: 19 of 311 pages take the second run, and F1 holds on the first and rises
-# on the second against one full run on every page.
+# and changes the text of few pages; then with the full cascade only when the fast run has likely
+# missed the article: it kept less than FULL_RUN_BELOW_CHARS, or its text is mostly the page's own
+# link texts (LINK_DUMP_SHARE: a menu or a list of links taken for the article; the full run's
+# text is kept only when less of it is link text).
 FAST_OPTIONS: dict[str, Any] = {**EXTRACT_OPTIONS, "with_metadata": False, "fast": True}
 FULL_OPTIONS: dict[str, Any] = {**EXTRACT_OPTIONS, "with_metadata": False}
 FULL_RUN_BELOW_CHARS = 500
+LINK_DUMP_SHARE = 0.5
 
 
 def _clean_text(tree: HtmlElement, url: str | None) -> tuple[str, list[tuple[str, str]]]:
     """Our article text out of a parsed page (the tree is pruned in place), and what was cut."""
-    from pipeline import boilerplate
-
     titles = boilerplate.page_titles(tree)
     removed = boilerplate.prune_tree(tree)
     links = boilerplate.link_texts(tree)
+    boilerplate.mark_repeated_text(tree)
     text = _extracted_text(tree, url, **FAST_OPTIONS)
     if len(text) < FULL_RUN_BELOW_CHARS:
         text = _extracted_text(tree, url, **FULL_OPTIONS) or text
-    text, cut = boilerplate.trim_link_lines(text, links)
+    elif (dump := boilerplate.link_line_share(text, links)) >= LINK_DUMP_SHARE:
+        full = _extracted_text(tree, url, **FULL_OPTIONS)
+        if full and boilerplate.link_line_share(full, links) < dump:
+            text = full
+    text, cut = boilerplate.trim_link_lines(boilerplate.unmark(text), links)
     removed += cut
     text, cut = boilerplate.strip_boilerplate(text, titles=titles)
     return normalize_text(text), removed + cut
@@ -143,9 +147,10 @@ def parse_html(html: str) -> HtmlElement | None:
 def extract_text_with_removals(html: str, url: str | None = None) -> tuple[str, list[tuple[str, str]]]:
     """Article text with the boilerplate taken out, and what was taken out and why.
 
-    The page is parsed once; never-article boxes are pruned from the tree, trafilatura
-    runs on it once without its external comparison (again with it only when that run kept
-    too little: see FULL_RUN_BELOW_CHARS), and pipeline.boilerplate cuts the leading run of
+    The page is parsed once; never-article boxes are pruned from the tree and repeated
+    paragraphs marked, trafilatura runs on it once without its external comparison (again with
+    it only when that run kept too little or mostly link text: see FULL_RUN_BELOW_CHARS and
+    LINK_DUMP_SHARE), and pipeline.boilerplate cuts the leading run of
     link lines (measured on the page's own links) and the boilerplate lines. Measured on
     both extraction benchmarks: see benchmarks/extraction.py.
     """
@@ -217,7 +222,7 @@ def extract_page(
         # trafilatura's byline search, on the tree we no longer need (no copy of the page)
         pruned = prune_unwanted_nodes(tree, AUTHOR_DISCARD_XPATHS)
         found = extract_metainfo(pruned, AUTHOR_XPATHS, len_limit=120)
-        author = normalize_authors(None, found) if found else None
+        author = normalize_authors(None, boilerplate.unmark(found)) if found else None
     out.author = author
     return out
 

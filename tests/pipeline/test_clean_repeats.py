@@ -1,0 +1,99 @@
+"""Cleaning errors found by comparing with bare trafilatura page by page, each on a page written here."""
+
+from __future__ import annotations
+
+from pytest import MonkeyPatch
+
+from pipeline import boilerplate
+from pipeline.clean import extract_text, extract_text_with_removals
+
+STATEMENT = (
+    "The harbour authority will keep the northern quay closed until the storm damage to its "
+    "mooring posts has been surveyed by divers, a spokeswoman said on Tuesday evening."
+)
+OTHER = (
+    "Fishing boats that normally tie up there have been moved to the marina, where the club has "
+    "opened its spare berths free of charge for the rest of the month."
+)
+
+
+def test_a_paragraph_the_page_prints_twice_in_a_row_is_kept_twice() -> None:
+    # trafilatura drops an element whose text repeats the one before it; a repeat in the page
+    # itself is article text (the extraction benchmarks' gold keeps both)
+    html = (
+        "<html><head><title>Quay closed</title></head><body><article><h1>Quay stays closed</h1>"
+        f"<p>{STATEMENT}</p><p>{STATEMENT}</p><p>{OTHER}</p></article></body></html>"
+    )
+    text = extract_text(html)
+    assert text.count(STATEMENT) == 2
+    assert OTHER in text
+    assert boilerplate.REPEAT_MARK not in text
+
+
+def test_sections_that_repeat_heading_and_paragraph_are_all_kept() -> None:
+    sections = "".join(f"<h2>What the divers found</h2><p>{STATEMENT}</p>" for _ in range(3))
+    html = (
+        "<html><head><title>Quay closed</title></head><body>"
+        f"<h1>Quay stays closed</h1><p>{OTHER}</p>{sections}</body></html>"
+    )
+    text, _ = extract_text_with_removals(html)
+    assert text.count(STATEMENT) == 3
+    assert OTHER in text
+
+
+def test_mark_repeated_text_marks_only_long_repeats_and_unmark_restores_them() -> None:
+    import lxml.html
+
+    tree = lxml.html.fromstring(
+        f"<div><p>{STATEMENT}</p><p>Short line</p><p>Short line</p><p>{STATEMENT}</p><p>{STATEMENT}</p></div>"
+    )
+    assert boilerplate.mark_repeated_text(tree) == 2
+    texts = [p.text for p in tree.iter("p")]
+    assert texts[1] == texts[2] == "Short line"
+    assert len({texts[0], texts[3], texts[4]}) == 3
+    assert {boilerplate.unmark(t) for t in (texts[0], texts[3], texts[4])} == {STATEMENT}
+
+
+def test_link_line_share_is_the_share_of_text_in_link_lines() -> None:
+    links = frozenset({"home", "world news", "sport results", "weather"})
+    menu = "Home\nWorld news\nSport results\nWeather"
+    assert boilerplate.link_line_share(menu, links) == 1.0
+    assert boilerplate.link_line_share(f"{menu}\n{STATEMENT}\n{OTHER}", links) < 0.2
+    assert boilerplate.link_line_share("", links) == 0.0
+
+
+def test_a_fast_run_that_kept_the_menu_is_replaced_by_the_full_run(monkeypatch: MonkeyPatch) -> None:
+    from pipeline import clean
+
+    items = ["Home", "World news", "Sport results", "Weather", "Local elections", "Letters to the editor"]
+    menu = "".join(f'<li><a href="/{n}">{item}</a></li>' for n, item in enumerate(items * 20))
+    html = (
+        f"<html><head><title>Quay closed</title></head><body><ul>{menu}</ul>"
+        f"<div><p>{STATEMENT}</p><p>{OTHER}</p></div></body></html>"
+    )
+    runs: list[bool] = []
+
+    def extracted(tree: object, url: str | None, **options: object) -> str:
+        runs.append(bool(options.get("fast")))
+        # the fast run took the menu for the article, the full cascade found the paragraphs
+        return "\n".join(items * 20) if options.get("fast") else f"{STATEMENT}\n{OTHER}"
+
+    monkeypatch.setattr(clean, "_extracted_text", extracted)
+    text, _ = clean.extract_text_with_removals(html)
+    assert runs == [True, False]
+    assert text == f"{STATEMENT}\n{OTHER}"
+
+
+def test_a_fast_run_that_kept_the_article_is_not_run_again(monkeypatch: MonkeyPatch) -> None:
+    from pipeline import clean
+
+    html = f"<html><body><nav><a href='/'>Home</a></nav><p>{STATEMENT}</p><p>{OTHER}</p></body></html>"
+    runs: list[bool] = []
+
+    def extracted(tree: object, url: str | None, **options: object) -> str:
+        runs.append(bool(options.get("fast")))
+        return f"{STATEMENT}\n{OTHER}\n{STATEMENT}\n{OTHER}"
+
+    monkeypatch.setattr(clean, "_extracted_text", extracted)
+    clean.extract_text_with_removals(html)
+    assert runs == [True]
