@@ -15,7 +15,7 @@ from config.schema import FeedConfig, FeedsFile
 from pipeline.errors import FetchTimeout
 from pipeline.models import FeedEntry
 from workers.app import App
-from workers.cli.feeds import feed_health
+from workers.feed_health import feed_health
 from workers.poller import (
     cache_max_age_s,
     enable,

@@ -205,7 +205,7 @@ def retry(nw: Nw, body: RetryRequest) -> RetryResult:
 
 @router.get("/feeds", response_model=list[FeedHealth], summary="Feeds with their health")
 def list_feeds(nw: Nw) -> list[FeedHealth]:
-    return [FeedHealth(**row) for row in queries.feed_health(nw)]
+    return [FeedHealth(**row) for row in queries.feeds(nw)]
 
 
 @router.get("/stats", response_model=Stats)

@@ -256,7 +256,7 @@ def record(request: Request, record_id: str) -> HTMLResponse:
 
 @router.get("/feeds", response_class=HTMLResponse)
 def feeds(request: Request) -> HTMLResponse:
-    return render(request, "feeds.html", feeds=queries.feed_health(_nw(request)))
+    return render(request, "feeds.html", feeds=queries.feeds(_nw(request)))
 
 
 @router.get("/alerts", response_class=HTMLResponse)

@@ -25,6 +25,7 @@ from pipeline.terms import words
 from workers import alerting
 from workers.app import App
 from workers.cases import case_key
+from workers.feed_health import feed_health
 
 BATCH = 200  # ids read per round trip from the one index a query reads
 BATCH_FILTERED = 1000  # at most, when other indexes filter them (one ZMSCORE per index per batch)
@@ -348,33 +349,12 @@ def alerts(
     return out
 
 
-def feed_health(app: App) -> list[dict[str, Any]]:
-    """Each configured feed with its health, from its state in Redis (``workers.poller``)."""
-    feeds = app.config.feeds.feeds
-    with app.redis.pipeline(transaction=False) as pipe:
-        for feed in feeds:
-            pipe.hgetall(app.store.k("feed", feed.id))
-        states = pipe.execute()
-    rows = []
-    for feed, state in zip(feeds, states, strict=True):
-        disabled = bool(state.get("disabled_at")) or not feed.enabled
-        rows.append(
-            {
-                "id": feed.id,
-                "name": feed.name,
-                "url": feed.url,
-                "enabled": not disabled,
-                "last_poll": state.get("last_poll") or None,
-                "status": "disabled" if disabled else state.get("last_status", "never polled"),
-                "last_http_status": int(state["last_http_status"]) if state.get("last_http_status") else None,
-                "consecutive_errors": int(state.get("consecutive_errors") or 0),
-                "last_error": state.get("last_error") or None,
-                "next_poll": state.get("next_poll") or None,
-                "polls": int(state.get("polls") or 0),
-                "entries_seen": int(state.get("entries_seen") or 0),
-            }
-        )
-    return rows
+def feeds(app: App) -> list[dict[str, Any]]:
+    """Each configured feed's health (``workers.feed_health``) with the one status the dashboard
+    shows: ``disabled``, or how its last poll went."""
+    return [
+        {**row, "status": "disabled" if row["disabled"] else row["last_status"]} for row in feed_health(app)
+    ]
 
 
 # --- stats and timeline ---------------------------------------------------------------------------------
