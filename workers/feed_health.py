@@ -1,7 +1,10 @@
-"""How each feed is doing, read back from the state the poller keeps in Redis (``workers.poller``)."""
+"""How each feed is doing, and what one polling round did (``run --once``, the demo), read back from
+the state the poller keeps in Redis (``workers.poller``)."""
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from typing import Any
 
 from workers.app import App
@@ -43,3 +46,66 @@ def feed_health(app: App) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _outcomes(app: App, feed_id: str) -> Counter[str]:
+    """What became of the entries the feed's last poll enqueued (stored, off_topic, duplicate, error ...)."""
+    ids = app.redis.lrange(app.store.k("feedpoll", feed_id), 0, -1)
+    with app.redis.pipeline(transaction=False) as pipe:
+        for entry_id in ids:
+            pipe.hget(app.store.k("entry", entry_id, "status"), "outcome")
+        return Counter(o or "pending" for o in pipe.execute())
+
+
+def feeds_summary(app: App, polled: list[str]) -> dict[str, Any]:
+    """One round's summary: totals (feeds, polled, not_modified, failed, entries_new, stored), per feed."""
+    health = {h["id"]: h for h in feed_health(app)}
+    polled_set = set(polled)
+    per_feed = []
+    totals: Counter[str] = Counter()
+    for feed_id, h in health.items():
+        if not h["enabled"]:
+            continue
+        row: dict[str, Any] = {
+            "id": feed_id,
+            "name": h["name"],
+            "url": h["url"],
+            "polled": feed_id in polled_set,
+            "status": h["last_status"] if feed_id in polled_set else _why_not(h),
+            "entries_new": 0,
+            "entries_skipped": 0,
+            "outcomes": {},
+            "error": h["last_error"],
+            "problem": h["last_problem"],
+        }
+        if feed_id in polled_set:
+            row["entries_new"] = h["last_new"]
+            row["entries_skipped"] = h["last_skipped"]
+            row["outcomes"] = dict(_outcomes(app, feed_id)) if h["last_new"] else {}
+            totals["polled"] += 1
+            totals["not_modified"] += h["last_status"] in ("not_modified", "unchanged")
+            totals["failed"] += h["last_status"] in ("error", "disabled")
+            totals["entries_new"] += h["last_new"]
+            totals["entries_skipped"] += h["last_skipped"]
+            totals["stored"] += row["outcomes"].get("stored", 0)
+        per_feed.append(row)
+    return {
+        "feeds": len(per_feed),
+        "polled": totals["polled"],
+        "not_modified": totals["not_modified"],
+        "failed": totals["failed"],
+        "held": len(per_feed) - totals["polled"],
+        "entries_new": totals["entries_new"],
+        "entries_skipped": totals["entries_skipped"],
+        "stored": totals["stored"],
+        "records": app.store.stats()["records"],
+        "per_feed": per_feed,
+    }
+
+
+def _why_not(h: dict[str, Any]) -> str:
+    if h["disabled"]:
+        return "disabled"
+    if h["hold_until"] and h["hold_until"] > time.time():
+        return "held"  # Retry-After or backoff after failures
+    return "leased"  # another poller has it right now

@@ -25,6 +25,7 @@ from workers.cli.common import (
     print_json,
     wait_for_signal,
 )
+from workers.tables import published_label, records_table
 
 # How long `replay --alerts` with its own workers waits, past the last item, for alert deliveries
 # that have not been tried yet (plus NEWSWATCH_ALERT_HOLD_S and one HTTP deadline).
@@ -245,54 +246,6 @@ def search(
             print_json(record_json(rec))
         return
     out.print(records_table(found, title=f"{len(found)} records"))
-
-
-def published_label(rec: Record, *, full: bool = False) -> str:
-    """The publication date as precise as its source gave it: 2024-03-12, 2024-03 or 2024."""
-    if rec.published_at is None:
-        return "undated" if full else ""
-    if rec.published_precision == "year":
-        return f"{rec.published_at:%Y}"
-    if rec.published_precision == "month":
-        return f"{rec.published_at:%Y-%m}"
-    return rec.published_at.isoformat() if full else rec.published_at.date().isoformat()
-
-
-def record_status(rec: Record) -> str:
-    """A record's state in a few words: new, off-topic, revised, or a copy of which record."""
-    if rec.dedup.status in ("duplicate", "near_duplicate") and rec.dedup.duplicate_of:
-        kind = "copy" if rec.dedup.status == "duplicate" else "near copy"
-        return f"{kind} of {rec.dedup.duplicate_of[:8]}"
-    if not rec.on_topic:
-        return "off-topic"
-    return "revised" if rec.dedup.status == "revision" else "new"
-
-
-def records_table(records: list[Record], *, title: str, alerts: dict[str, list[str]] | None = None) -> Table:
-    table = Table(title=title, show_lines=False)
-    table.add_column("id", no_wrap=True)
-    table.add_column("source", no_wrap=True)
-    table.add_column("published", no_wrap=True)
-    table.add_column("title", min_width=36, ratio=3)
-    table.add_column("status", no_wrap=True)
-    table.add_column("rel.", justify="right")
-    table.add_column("events", ratio=2)
-    if alerts is not None:
-        table.add_column("would alert", ratio=1)
-    for rec in records:
-        row = [
-            rec.id[:8],
-            rec.source,
-            published_label(rec),
-            rec.title or "",
-            record_status(rec),
-            f"{rec.relevance:.2f}",
-            ", ".join(dict.fromkeys(e.type for e in rec.events)),
-        ]
-        if alerts is not None:
-            row.append(", ".join(alerts.get(rec.id, [])))
-        table.add_row(*row)
-    return table
 
 
 @app.command()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +11,7 @@ from rich.table import Table
 from pipeline.errors import ConfigError, PipelineError
 from workers.app import App
 from workers.cli.common import EXIT_FAILED, command_settings, err, out, print_json, wait_for_signal
-from workers.feed_health import feed_health
+from workers.feed_health import feed_health, feeds_summary
 
 feeds_app = typer.Typer(help="The feeds newswatch polls, and their health.", no_args_is_help=True)
 
@@ -74,69 +72,6 @@ def run_once(nw: App, *, timeout_s: float = 600) -> dict[str, Any]:
     polled = enqueue_due(nw, force=True)
     drain(nw, timeout_s=timeout_s)
     return feeds_summary(nw, polled)
-
-
-def _outcomes(nw: App, feed_id: str) -> Counter[str]:
-    """What became of the entries the feed's last poll enqueued (stored, off_topic, duplicate, error ...)."""
-    ids = nw.redis.lrange(nw.store.k("feedpoll", feed_id), 0, -1)
-    with nw.redis.pipeline(transaction=False) as pipe:
-        for entry_id in ids:
-            pipe.hget(nw.store.k("entry", entry_id, "status"), "outcome")
-        return Counter(o or "pending" for o in pipe.execute())
-
-
-def feeds_summary(nw: App, polled: list[str]) -> dict[str, Any]:
-    """One round's summary: totals (feeds, polled, not_modified, failed, entries_new, stored), per feed."""
-    health = {h["id"]: h for h in feed_health(nw)}
-    polled_set = set(polled)
-    per_feed = []
-    totals: Counter[str] = Counter()
-    for feed_id, h in health.items():
-        if not h["enabled"]:
-            continue
-        row: dict[str, Any] = {
-            "id": feed_id,
-            "name": h["name"],
-            "url": h["url"],
-            "polled": feed_id in polled_set,
-            "status": h["last_status"] if feed_id in polled_set else _why_not(h),
-            "entries_new": 0,
-            "entries_skipped": 0,
-            "outcomes": {},
-            "error": h["last_error"],
-            "problem": h["last_problem"],
-        }
-        if feed_id in polled_set:
-            row["entries_new"] = h["last_new"]
-            row["entries_skipped"] = h["last_skipped"]
-            row["outcomes"] = dict(_outcomes(nw, feed_id)) if h["last_new"] else {}
-            totals["polled"] += 1
-            totals["not_modified"] += h["last_status"] in ("not_modified", "unchanged")
-            totals["failed"] += h["last_status"] in ("error", "disabled")
-            totals["entries_new"] += h["last_new"]
-            totals["entries_skipped"] += h["last_skipped"]
-            totals["stored"] += row["outcomes"].get("stored", 0)
-        per_feed.append(row)
-    return {
-        "feeds": len(per_feed),
-        "polled": totals["polled"],
-        "not_modified": totals["not_modified"],
-        "failed": totals["failed"],
-        "held": len(per_feed) - totals["polled"],
-        "entries_new": totals["entries_new"],
-        "entries_skipped": totals["entries_skipped"],
-        "stored": totals["stored"],
-        "records": nw.store.stats()["records"],
-        "per_feed": per_feed,
-    }
-
-
-def _why_not(h: dict[str, Any]) -> str:
-    if h["disabled"]:
-        return "disabled"
-    if h["hold_until"] and h["hold_until"] > time.time():
-        return "held"  # Retry-After or backoff after failures
-    return "leased"  # another poller has it right now
 
 
 def print_summary(summary: dict[str, Any]) -> None:

@@ -25,7 +25,12 @@ from config.loader import load_config
 from config.schema import Config, FeedConfig, FeedsFile
 from config.settings import Settings
 from pipeline.alerts import match
-from workers.web.server import url_of
+from workers.app import App
+from workers.feed_health import feeds_summary
+from workers.poller import enqueue_due, sync_feeds
+from workers.runner import drain, workers
+from workers.tables import records_table
+from workers.web.server import serving, url_of
 
 SITE = Path(__file__).resolve().parent / "site"
 OUTLETS = {
@@ -98,12 +103,6 @@ def run_demo(
     port: int = DASHBOARD_PORT,
 ) -> dict[str, Any]:
     """Run the demo; with ``serve``, keep its dashboard up (and the site) until Ctrl-C."""
-    from workers.app import App
-    from workers.cli import records_table
-    from workers.cli.feeds import feeds_summary
-    from workers.poller import enqueue_due, sync_feeds
-    from workers.runner import drain, workers
-
     with serve_site() as base, tempfile.TemporaryDirectory(prefix="newswatch-demo-") as tmp:
         console.print(f"Example site at {base}: {', '.join(OUTLETS.values())}")
         demo_settings = settings.model_copy(
@@ -148,10 +147,8 @@ def run_demo(
 
 
 @contextlib.contextmanager
-def _dashboard(nw: Any, port: int) -> Iterator[str]:
+def _dashboard(nw: App, port: int) -> Iterator[str]:
     """``newswatch serve``'s application on 127.0.0.1 for the demo's app (another port if taken)."""
-    from workers.web.server import serving
-
     with contextlib.ExitStack() as stack:
         try:
             url = stack.enter_context(serving(nw, "127.0.0.1", port))
