@@ -9,7 +9,9 @@ trafilatura's extraction:
    share or promo box, and paragraphs that are a single link in capitals; and mark
    each repeat of a long text (``mark_repeated_text``) so that trafilatura keeps a
    paragraph the page prints twice instead of taking it for its own double take.
-2. ``trim_link_lines``: after extraction, the lines at the top of the text that are
+2. ``continue_article``: after extraction, the later parts of an article body cut by ads
+   into same-kind containers (``body_parts``), when the extraction kept only the first.
+   ``trim_link_lines``: the lines at the top of the text that are
    (almost) all link text on this page (``link_texts``): a strip of teasers and
    section links that the extraction took for the article's start. Measured on the
    page itself, so no list of phrases is needed; lists of links inside the article
@@ -89,9 +91,21 @@ def _box_reason(el: HtmlElement) -> str | None:
     # compound words survive the split only through the hyphenated forms above
     words |= {w.replace("-", "") for w in attrs.split()}
     hit = words & _BOX_WORDS
+    if hit and _is_text_anchor(el, hit):
+        return None
     if hit:
         return f"{sorted(hit)[0]} box (class/id)"
     return None
+
+
+def _is_text_anchor(el: HtmlElement, hit: set[str]) -> bool:
+    """An id made of the element's own words (a heading's anchor: "Promotion_controversy") names
+    its text, not a box; the box words it holds do not count when the class has none."""
+    ident = el.get("id")
+    if not ident or hit & set(_SPLIT_ATTR.split(el.get("class", "").lower())):
+        return False
+    own = set(_WORD.findall(el.text_content().lower()))
+    return bool(own) and set(_WORD.findall(ident.lower().replace("_", " "))) <= own
 
 
 def prune_tree(tree: HtmlElement) -> list[Removal]:
@@ -152,6 +166,53 @@ def mark_repeated_text(tree: HtmlElement) -> int:
             marked += 1
         seen[key] = count + 1
     return marked
+
+
+# An article body cut into parts by ads or embeds often sits in several containers of the same
+# kind (same tag and class), and trafilatura takes the first. Parts are containers holding at
+# least BODY_PART_MIN_PARAGRAPHS paragraphs (direct <p> children) of BODY_PART_MIN_CHARS in all.
+BODY_PART_MIN_PARAGRAPHS = 2
+BODY_PART_MIN_CHARS = 200
+_PART_KEY_CHARS = 60
+
+
+def body_parts(tree: HtmlElement) -> list[list[list[str]]]:
+    """Groups of two or more same-kind containers of paragraphs, each part its paragraphs' texts."""
+    groups: dict[tuple[str, str], list[list[str]]] = {}
+    for el in tree.iter("div", "section", "article"):
+        cls = el.get("class")
+        if not cls:
+            continue
+        paragraphs = [c for c in el if c.tag == "p"]
+        if len(paragraphs) < BODY_PART_MIN_PARAGRAPHS:
+            continue
+        texts = [t for t in (" ".join(c.text_content().split()) for c in paragraphs) if t]
+        if len(texts) >= BODY_PART_MIN_PARAGRAPHS and sum(map(len, texts)) >= BODY_PART_MIN_CHARS:
+            groups.setdefault((str(el.tag), " ".join(cls.split())), []).append(texts)
+    return [parts for parts in groups.values() if len(parts) > 1]
+
+
+def continue_article(text: str, groups: Sequence[Sequence[Sequence[str]]]) -> str:
+    """The text with the later parts of its article body that the extraction left out.
+
+    Only for a group whose first part the text holds (at least half its paragraphs): its later
+    parts of which the text holds no paragraph are appended, in page order.
+    """
+    if not groups:
+        return text
+    flat = " ".join(text.split())
+
+    def held(part: Sequence[str]) -> int:
+        return sum(1 for t in part if t[:_PART_KEY_CHARS] in flat)
+
+    added: list[str] = []
+    for parts in groups:
+        if 2 * held(parts[0]) < len(parts[0]):
+            continue
+        for part in parts[1:]:
+            if not held(part):
+                added.extend(part)
+    return "\n".join([text, *added]) if added else text
 
 
 def unmark(text: str) -> str:
@@ -292,8 +353,9 @@ _LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "date/update line",
         re.compile(
+            # not when it names the author ("Posted on 3 May by A. Writer."): that is the byline
             r"(?i)^(?:[-•*]\s*)?(?:updated|published|posted|modified|last updated|first published)"
-            r"(?: on| at)?\s*:?\s*.{0,40}\d.{0,40}$"
+            r"(?: on| at)?\s*:?\s*(?!.*\bby\b).{0,40}\d.{0,40}$"
         ),
     ),
     (

@@ -96,6 +96,7 @@ def _clean_text(tree: HtmlElement, url: str | None) -> tuple[str, list[tuple[str
     titles = boilerplate.page_titles(tree)
     removed = boilerplate.prune_tree(tree)
     links = boilerplate.link_texts(tree)
+    parts = boilerplate.body_parts(tree)
     boilerplate.mark_repeated_text(tree)
     text = _extracted_text(tree, url, **FAST_OPTIONS)
     if len(text) < FULL_RUN_BELOW_CHARS:
@@ -104,7 +105,8 @@ def _clean_text(tree: HtmlElement, url: str | None) -> tuple[str, list[tuple[str
         full = _extracted_text(tree, url, **FULL_OPTIONS)
         if full and boilerplate.link_line_share(full, links) < dump:
             text = full
-    text, cut = boilerplate.trim_link_lines(boilerplate.unmark(text), links)
+    text = boilerplate.continue_article(boilerplate.unmark(text), parts)
+    text, cut = boilerplate.trim_link_lines(text, links)
     removed += cut
     text, cut = boilerplate.strip_boilerplate(text, titles=titles)
     return normalize_text(text), removed + cut

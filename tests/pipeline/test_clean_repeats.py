@@ -97,3 +97,63 @@ def test_a_fast_run_that_kept_the_article_is_not_run_again(monkeypatch: MonkeyPa
     monkeypatch.setattr(clean, "_extracted_text", extracted)
     clean.extract_text_with_removals(html)
     assert runs == [True]
+
+
+PARTS = [
+    "The county opened its first public charging hub for electric buses on Monday, at the depot "
+    "beside the ring road, with room for twelve buses to charge overnight.",
+    "Drivers said the new buses were quieter and faster to pull away from stops, although the heating "
+    "took longer to warm the cabin on the coldest mornings of the trial.",
+    "The operator plans to replace a third of its diesel fleet by the end of next year, paid for "
+    "partly by a national grant and partly by the sale of the old vehicles.",
+    "Two more hubs are planned, one at the airport and one at the hospital, where the buses wait "
+    "longest between runs and can top up their batteries during the day.",
+]
+
+
+def test_an_article_body_split_by_an_ad_into_two_containers_is_kept_whole() -> None:
+    first = "".join(f"<p>{p}</p>" for p in PARTS[:2])
+    second = "".join(f"<p>{p}</p>" for p in PARTS[2:])
+    html = (
+        "<html><head><title>Charging hub opens</title></head><body><main><h1>Charging hub opens</h1>"
+        f'<div class="story-body body-text">{first}</div>'
+        '<div class="row"><div class="ad-slot"><span>Advertisement</span></div></div>'
+        f'<div class="grid"><div class="story-body body-text">{second}</div></div>'
+        '<div class="more"><a href="/a">Other news</a></div></main></body></html>'
+    )
+    text = extract_text(html)
+    for paragraph in PARTS:
+        assert paragraph in text
+    assert [text.index(p) for p in PARTS] == sorted(text.index(p) for p in PARTS)
+
+
+def test_continue_article_appends_only_parts_of_the_body_the_text_holds() -> None:
+    groups = [[PARTS[:2], PARTS[2:]]]
+    assert boilerplate.continue_article("\n".join(PARTS[:2]), groups) == "\n".join(PARTS)
+    # a group of containers the extraction did not take from (teasers in cards) adds nothing
+    assert boilerplate.continue_article(STATEMENT, groups) == STATEMENT
+    # nothing twice
+    assert boilerplate.continue_article("\n".join(PARTS), groups) == "\n".join(PARTS)
+
+
+def test_a_section_heading_whose_anchor_names_a_box_word_stays() -> None:
+    import lxml.html
+
+    tree = lxml.html.fromstring(
+        "<html><body><article>"
+        '<h2><span class="headline" id="Share_price_and_promotion">Share price and promotion</span></h2>'
+        f"<p>{STATEMENT}</p><p>{OTHER}</p>"
+        '<div id="promotion"><p>Win a trip to the coast</p></div>'
+        '<div class="share-bar" id="x">Share this</div>'
+        "</article></body></html>"
+    )
+    removed = boilerplate.prune_tree(tree)
+    assert "Share price and promotion" in tree.text_content()
+    assert [text for text, _ in removed] == ["Win a trip to the coast", "Share this"]
+
+
+def test_a_date_line_that_names_the_author_is_the_byline_and_stays() -> None:
+    text = f"Posted on 3 May 2024 by Ana Lima.\n{STATEMENT}\nUpdated: 4 May 2024, 10:12"
+    kept, removed = boilerplate.strip_boilerplate(text)
+    assert kept == f"Posted on 3 May 2024 by Ana Lima.\n{STATEMENT}"
+    assert removed == [("Updated: 4 May 2024, 10:12", "date/update line")]
