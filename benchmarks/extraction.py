@@ -24,7 +24,10 @@ feed entry (so every field is looked for on the page: its slowest case), and a p
 (no article: under ``MIN_TEXT_CHARS`` of text) counts as an empty extraction. Both see the same
 decoded HTML; they alternate which goes first on each page, so caches and CPU frequency favour
 neither, and the process is pinned to one core where the OS allows it. docs/s is pages per
-second of extraction time alone; "cost" is our time per page over bare's. When some gold texts
+second of extraction time alone; "cost" is our time per page over bare's. Each dataset is also
+split into two fixed halves by a hash of the page id (``half``), A and B, with F1 and the pages
+worse and better for each: a rule tuned on one half must hold on the other. Pages worse than bare
+are counted with those that clean() rejected (no article) among them. When some gold texts
 are shorter than ``MIN_TEXT_CHARS`` (no article to clean()), the F1 of both on the other pages
 is printed too.
 
@@ -41,6 +44,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gzip
+import hashlib
 import json
 import os
 import re
@@ -50,7 +54,7 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -368,6 +372,23 @@ def table(rows: list[tuple[str, ...]]) -> str:
     return "\n".join(lines)
 
 
+def half(page_id: str) -> str:
+    """The fixed half of a dataset a page belongs to ("A" or "B"), by a hash of its id: rules are
+    tuned on one half and checked on the other."""
+    return "AB"[hashlib.sha256(page_id.encode("utf-8")).digest()[0] % 2]
+
+
+@dataclass
+class Half:
+    """One half's figures (see ``half``)."""
+
+    pages: int
+    bare: Scores
+    ours: Scores
+    worse: int
+    better: int
+
+
 @dataclass
 class Measure:
     """One dataset's figures."""
@@ -385,6 +406,8 @@ class Measure:
     long_pages: int = 0
     bare_long: Scores | None = None
     ours_long: Scores | None = None
+    rejected_worse: int = 0  # pages worse than bare because clean() found no article in them
+    halves: dict[str, Half] = field(default_factory=dict)
 
     @property
     def cost(self) -> float:
@@ -399,6 +422,17 @@ class Measure:
             "worse": len(self.worse),
             "better": self.better,
             "no_article": self.empty,
+            "worse_no_article": self.rejected_worse,
+            "halves": {
+                name: {
+                    "pages": h.pages,
+                    "bare": vars(h.bare),
+                    "ours": vars(h.ours),
+                    "worse": h.worse,
+                    "better": h.better,
+                }
+                for name, h in self.halves.items()
+            },
             "cost_ratio": self.cost,
             "gold_of_min_text_chars": {
                 "pages": self.long_pages,
@@ -426,7 +460,19 @@ def measure(name: str, pages: list[Sample]) -> tuple[Measure, list[float]]:
         better=sum(1 for d in diffs if d > 1e-9),
         worse=[(d, p[0], p[2]) for d, p in zip(diffs, pages, strict=True) if d < -1e-9],
         empty=sum(1 for text in outputs["ours"] if not text),
+        rejected_worse=sum(
+            1 for d, text in zip(diffs, outputs["ours"], strict=True) if d < -1e-9 and not text
+        ),
     )
+    for name in "AB":
+        idx = [i for i, p in enumerate(pages) if half(p[0]) == name]
+        result.halves[name] = Half(
+            pages=len(idx),
+            bare=scores([matches["bare"][i] for i in idx]),
+            ours=scores([matches["ours"][i] for i in idx]),
+            worse=sum(1 for i in idx if diffs[i] < -1e-9),
+            better=sum(1 for i in idx if diffs[i] > 1e-9),
+        )
     long = [i for i, p in enumerate(pages) if len(p[3].strip()) >= MIN_TEXT_CHARS]
     if len(long) < len(pages):
         result.long_pages = len(long)
@@ -447,9 +493,25 @@ def summary(m: Measure) -> str:
     equal = m.pages - m.better - len(m.worse)
     share = 100 * len(m.worse) / m.pages if m.pages else 0.0
     counts = (
-        f"{m.pages} pages: ours better on {m.better}, worse on {len(m.worse)} ({share:.1f}%),"
-        f" equal on {equal}; no article found on {m.empty}"
+        f"{m.pages} pages: ours better on {m.better}, worse on {len(m.worse)} ({share:.1f}%;"
+        f" {m.rejected_worse} of them rejected as no article), equal on {equal};"
+        f" no article found on {m.empty}"
     )
+    if m.halves:
+        halves = [("half (hash of page id)", "pages", "bare F1", "ours F1", "ours - bare", "better", "worse")]
+        for name, h in m.halves.items():
+            halves.append(
+                (
+                    name,
+                    str(h.pages),
+                    f"{h.bare.f1:.4f}",
+                    f"{h.ours.f1:.4f}",
+                    f"{h.ours.f1 - h.bare.f1:+.4f}",
+                    str(h.better),
+                    f"{h.worse} ({100 * h.worse / h.pages if h.pages else 0.0:.1f}%)",
+                )
+            )
+        counts += "\n" + table(halves)
     if m.bare_long and m.ours_long:
         counts += (
             f"\non the {m.long_pages} pages whose gold text has at least {MIN_TEXT_CHARS} characters"

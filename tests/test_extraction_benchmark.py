@@ -63,6 +63,7 @@ def test_both_layouts_are_measured_one_table_each(tmp_path: Path, capsys: pytest
     out = capsys.readouterr().out
     assert out.count("| F1 ") == 2 and out.count("docs/s (one core)") == 2
     assert "2 pages: ours better on" in out
+    assert out.count("half (hash of page id)") == 2
     for name in ("news", "readable"):
         numbers = json.loads((report / name / "results.json").read_text(encoding="utf-8"))
         assert numbers["pages"] == 2
@@ -101,3 +102,10 @@ def test_a_smoke_run_on_the_shared_datasets(tmp_path: Path, capsys: pytest.Captu
     assert extraction.main(["--limit", "2", "--report", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "extraction-readability" in out and out.count("| F1 ") == 2
+
+
+def test_pages_fall_into_fixed_halves_by_their_id() -> None:
+    ids = [f"page-{n}" for n in range(200)]
+    halves = [extraction.half(i) for i in ids]
+    assert set(halves) == {"A", "B"} and 60 < halves.count("A") < 140
+    assert halves == [extraction.half(i) for i in ids]
