@@ -1,11 +1,13 @@
 """Replay throughput against bare trafilatura, on the same pages, in the same run.
 
-    python benchmarks/replay.py [PAGES_DIR] [--limit N] [--threads T] [--processes P]
+    python benchmarks/replay.py [PAGES_DIR] [--limit N] [--threads T[,T...]] [--processes P]
                                 [--redis-url URL] [--repeat R] [--json]
 
-Two measurements, each repeated ``--repeat`` times (default 2) after a warm-up; the best run of each
-counts. Both use the same number of cleaning processes, N = threads x processes (every pipeline worker
-thread cleans in a process of its own), so the ratio compares throughput per core fairly:
+For each thread count T of ``--threads`` (default ``1,2``: one worker thread against one bare
+process, then two against two), two measurements, each repeated ``--repeat`` times (default 2) after
+a warm-up; the best run of each counts. Both use the same number of cleaning processes,
+N = threads x processes (every pipeline worker thread cleans in a process of its own), so the ratio
+compares throughput per core fairly; the last table gives the per-core ratio for each N:
 
 - **bare**: ``pipeline.clean.extract(html, url)`` (``trafilatura.bare_extraction`` with the
   pipeline's own ``EXTRACT_OPTIONS``) on every page, over N processes (the pages dealt round-robin,
@@ -22,7 +24,8 @@ thread cleans in a process of its own), so the ratio compares throughput per cor
   answering "unchanged".
 
 Per core is articles/s divided by the cores N processes can use (min(N, CPUs)); the ratio of the
-two per-core figures is the headline (target >= 0.8).
+two per-core figures is the headline (target >= 0.8, with one thread and with N). ``--json`` prints
+``{"per_core_ratios": {T: ratio}, "runs": [...]}`` as the last line.
 
 Redis: ``--redis-url``, else ``NEWSWATCH_REDIS_URL``, else ``redis://127.0.0.1:6379/0``; when none of
 them answers, the embedded Redis in a temporary data dir. Every key of the prefix (dramatiq's
@@ -81,6 +84,16 @@ err = Console(stderr=True)
 out = Console(width=None if sys.stdout.isatty() else 140)
 
 
+def _thread_counts(value: str) -> list[int]:
+    try:
+        counts = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of thread counts: {value!r}") from None
+    if not counts:
+        raise argparse.ArgumentTypeError("no thread count given")
+    return list(dict.fromkeys(counts))
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument(
@@ -93,9 +106,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--limit", type=int, default=None, help="only the first N pages (sorted by path)")
     ap.add_argument(
         "--threads",
-        type=int,
-        default=2,
-        help="dramatiq worker threads (per process); bare runs over as many processes in all",
+        type=_thread_counts,
+        default=[1, 2],
+        help="dramatiq worker threads (per process), one measurement for each of a comma-separated list "
+        "(default 1,2); bare runs over as many processes in all",
     )
     ap.add_argument(
         "--processes",
@@ -117,7 +131,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--json", action="store_true", help="one JSON object as the last line of output")
     args = ap.parse_args(argv)
     if (
-        args.threads < 1
+        min(args.threads) < 1
         or args.processes < 0
         or args.repeat < 1
         or (args.limit is not None and args.limit < 1)
@@ -448,48 +462,24 @@ def measure_pipeline(
     }
 
 
-# --- main ------------------------------------------------------------------------------------------
-
-
-def _stop_on_sigterm() -> None:
-    def handler(signum: int, frame: Any) -> None:
-        raise SystemExit(128 + signum)  # unwinds through the finally blocks: workers stopped, keys deleted
-
-    signal.signal(signal.SIGTERM, handler)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    folder = args.pages or Path(os.environ.get("NEWSWATCH_BENCH_PAGES") or DEFAULT_PAGES)
-    if not folder.is_dir():
-        print(f"pages not found at {folder}; nothing to measure")
-        return 0
-    pages = find_pages(folder, args.limit)
-    if not pages:
-        print(f"no .html or .html.gz pages in {folder}; nothing to measure")
-        return 0
-    _stop_on_sigterm()
-
-    from workers import logs
-
-    logs.configure(args.log_level.upper())
-    url = args.redis_url or os.environ.get("NEWSWATCH_REDIS_URL") or DEFAULT_REDIS_URL
-    redis_url: str | None = url if redis_answers(url) else None
-    if redis_url is None:
-        err.print(f"[yellow]no Redis answers at {url}: using the embedded Redis in a temporary folder[/]")
-    # all of the folder, as the brief and `newswatch replay` do it; with --limit, the chosen files
-    inputs = [folder] if args.limit is None or len(pages) == len(find_pages(folder, None)) else pages
-    load = os.getloadavg()[0]
-    err.print(f"{len(pages)} pages from {folder}; {os.cpu_count()} CPUs, load average {load:.2f}")
-
-    parallel = args.threads * max(1, args.processes)  # cleaning processes on the pipeline's side
+def measure_threads(
+    args: argparse.Namespace,
+    threads: int,
+    pages: list[Path],
+    inputs: list[Path],
+    redis_url: str | None,
+    load: float,
+) -> dict[str, Any]:
+    """Bare over N processes and the pipeline with N worker threads (N = threads x processes);
+    prints their table and returns the figures."""
+    parallel = threads * max(1, args.processes)  # cleaning processes on the pipeline's side
     cores = max(1, min(parallel, os.cpu_count() or 1))
     bare = measure_bare(pages, args.repeat, parallel)
     pipe = measure_pipeline(
         pages,
         inputs,
         redis_url,
-        args.threads,
+        threads,
         args.processes,
         args.repeat,
         args.log_level.upper(),
@@ -502,9 +492,9 @@ def main(argv: list[str] | None = None) -> int:
     pipeline_per_s = n / pipe["best_s"]
     ratio = pipeline_per_s / bare_per_s  # same N on both sides: the per-core ratio
     workers_desc = (
-        f"{args.processes} processes × {args.threads} threads"
+        f"{args.processes} processes × {threads} threads"
         if args.processes
-        else f"{args.threads} threads in-process"
+        else f"{threads} threads in-process"
     )
 
     def runs(values: list[float]) -> str:
@@ -570,29 +560,84 @@ def main(argv: list[str] | None = None) -> int:
     if len(pipe["problems"]) > 10:
         err.print(f"... and {len(pipe['problems']) - 10} more problems")
 
+    return {
+        "bare_per_s": round(bare_per_s, 3),
+        "pipeline_per_s": round(pipeline_per_s, 3),
+        "ratio": round(ratio, 4),
+        "pages": n,
+        "threads": threads,
+        "processes": args.processes,
+        "cleaning_processes": parallel,
+        "cores": cores,
+        "per_core_ratio": round(ratio, 4),
+        "summary": summary,
+        "bare_extract_only_per_s": round(extract_per_s, 3),
+        "ratio_vs_extract_only": round(pipeline_per_s / extract_per_s, 4),
+        "bare_runs_s": bare["runs_s"],
+        "bare_extract_runs_s": bare["extract_runs_s"],
+        "pipeline_runs_s": pipe["runs_s"],
+        "pipeline_median_s": statistics.median(pipe["runs_s"]),
+        "repeat": args.repeat,
+        "redis": "server" if redis_url else "embedded",
+        "load_average": load,
+        "label": workers_desc,
+    }
+
+
+# --- main ------------------------------------------------------------------------------------------
+
+
+def _stop_on_sigterm() -> None:
+    def handler(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)  # unwinds through the finally blocks: workers stopped, keys deleted
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    folder = args.pages or Path(os.environ.get("NEWSWATCH_BENCH_PAGES") or DEFAULT_PAGES)
+    if not folder.is_dir():
+        print(f"pages not found at {folder}; nothing to measure")
+        return 0
+    pages = find_pages(folder, args.limit)
+    if not pages:
+        print(f"no .html or .html.gz pages in {folder}; nothing to measure")
+        return 0
+    _stop_on_sigterm()
+
+    from workers import logs
+
+    logs.configure(args.log_level.upper())
+    url = args.redis_url or os.environ.get("NEWSWATCH_REDIS_URL") or DEFAULT_REDIS_URL
+    redis_url: str | None = url if redis_answers(url) else None
+    if redis_url is None:
+        err.print(f"[yellow]no Redis answers at {url}: using the embedded Redis in a temporary folder[/]")
+    # all of the folder, as the brief and `newswatch replay` do it; with --limit, the chosen files
+    inputs = [folder] if args.limit is None or len(pages) == len(find_pages(folder, None)) else pages
+    load = os.getloadavg()[0]
+    err.print(f"{len(pages)} pages from {folder}; {os.cpu_count()} CPUs, load average {load:.2f}")
+
+    results = [measure_threads(args, threads, pages, inputs, redis_url, load) for threads in args.threads]
+    ratios = Table(
+        title="per-core throughput, pipeline / bare trafilatura (same number of cleaning processes)"
+    )
+    ratios.add_column("pipeline", justify="left")
+    ratios.add_column("bare", justify="left")
+    ratios.add_column("per-core ratio", justify="right")
+    for r in results:
+        style = "green" if r["per_core_ratio"] >= TARGET_RATIO else "red"
+        ratios.add_row(
+            r["label"], f"{r['cleaning_processes']} process(es)", f"[{style}]{r['per_core_ratio']:.2f}[/]"
+        )
+    out.print(ratios)
     if args.json:
         sys.stdout.write(
             json.dumps(
                 {
-                    "bare_per_s": round(bare_per_s, 3),
-                    "pipeline_per_s": round(pipeline_per_s, 3),
-                    "ratio": round(ratio, 4),
-                    "pages": n,
-                    "threads": args.threads,
-                    "processes": args.processes,
-                    "cleaning_processes": parallel,
-                    "cores": cores,
-                    "per_core_ratio": round(ratio, 4),
-                    "summary": summary,
-                    "bare_extract_only_per_s": round(extract_per_s, 3),
-                    "ratio_vs_extract_only": round(pipeline_per_s / extract_per_s, 4),
-                    "bare_runs_s": bare["runs_s"],
-                    "bare_extract_runs_s": bare["extract_runs_s"],
-                    "pipeline_runs_s": pipe["runs_s"],
-                    "pipeline_median_s": statistics.median(pipe["runs_s"]),
-                    "repeat": args.repeat,
-                    "redis": "server" if redis_url else "embedded",
-                    "load_average": load,
+                    "per_core_ratios": {str(r["threads"]): r["per_core_ratio"] for r in results},
+                    "target": TARGET_RATIO,
+                    "runs": [{k: v for k, v in r.items() if k != "label"} for r in results],
                 }
             )
             + "\n"
