@@ -28,9 +28,11 @@ one while leaving the other's unchanged: see benchmarks/extraction.py.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 
@@ -82,27 +84,37 @@ def _box_reason(el: HtmlElement) -> str | None:
     style = el.get("style")
     if style and _HIDDEN_STYLE.search(style.lower()):
         return "hidden element"
-    attrs = f"{el.get('class', '')} {el.get('id', '')}".lower()
-    if not attrs.strip():
+    hit, in_class = _box_words(el.get("class", ""), el.get("id", ""))
+    if not hit or (not in_class and _is_text_anchor(el)):
         return None
+    return f"{hit} box (class/id)"
+
+
+@functools.lru_cache(maxsize=8192)
+def _box_words(cls: str, ident: str) -> tuple[str | None, bool]:
+    """The box word a class/id names (the first in order, or None), and whether the class names one.
+
+    Cached: a page repeats the same few class names on thousands of elements."""
+    attrs = f"{cls} {ident}".lower()
+    if not attrs.strip():
+        return None, False
     words = set(_SPLIT_ATTR.split(attrs))
     if words & _EMBED_WORDS:
-        return None
+        return None, False
     # compound words survive the split only through the hyphenated forms above
     words |= {w.replace("-", "") for w in attrs.split()}
     hit = words & _BOX_WORDS
-    if hit and _is_text_anchor(el, hit):
-        return None
-    if hit:
-        return f"{sorted(hit)[0]} box (class/id)"
-    return None
+    if not hit:
+        return None, False
+    cls_words = set(_SPLIT_ATTR.split(cls.lower())) | {w.replace("-", "") for w in cls.lower().split()}
+    return sorted(hit)[0], bool(hit & cls_words)
 
 
-def _is_text_anchor(el: HtmlElement, hit: set[str]) -> bool:
+def _is_text_anchor(el: HtmlElement) -> bool:
     """An id made of the element's own words (a heading's anchor: "Promotion_controversy") names
     its text, not a box; the box words it holds do not count when the class has none."""
     ident = el.get("id")
-    if not ident or hit & set(_SPLIT_ATTR.split(el.get("class", "").lower())):
+    if not ident:
         return False
     own = set(_WORD.findall(el.text_content().lower()))
     return bool(own) and set(_WORD.findall(ident.lower().replace("_", " "))) <= own
@@ -149,11 +161,16 @@ REPEAT_MIN_CHARS = 50
 REPEAT_MARK = "\u2063"  # INVISIBLE SEPARATOR: no page prints it in its text
 
 
+# elements with a long text node (theirs or a child's tail), found in C: a superset of those whose
+# own text is long, which is what is checked
+_HAS_LONG_TEXT = etree.XPath(f"//*[text()[string-length() >= {REPEAT_MIN_CHARS}]]")
+
+
 def mark_repeated_text(tree: HtmlElement) -> int:
     """Make each repeat of a long text in ``tree`` differ invisibly from the first; how many."""
     seen: dict[str, int] = {}
     marked = 0
-    for el in tree.iter():
+    for el in _HAS_LONG_TEXT(tree):
         text = el.text
         if text is None or len(text) < REPEAT_MIN_CHARS:
             continue
@@ -176,16 +193,17 @@ BODY_PART_MIN_CHARS = 200
 _PART_KEY_CHARS = 60
 
 
+_PARAGRAPH_CONTAINERS = etree.XPath(
+    " | ".join(f"//{tag}[@class][p[{BODY_PART_MIN_PARAGRAPHS}]]" for tag in ("div", "section", "article"))
+)
+
+
 def body_parts(tree: HtmlElement) -> list[list[list[str]]]:
     """Groups of two or more same-kind containers of paragraphs, each part its paragraphs' texts."""
     groups: dict[tuple[str, str], list[list[str]]] = {}
-    for el in tree.iter("div", "section", "article"):
-        cls = el.get("class")
-        if not cls:
-            continue
+    for el in _PARAGRAPH_CONTAINERS(tree):
+        cls = el.get("class", "")
         paragraphs = [c for c in el if c.tag == "p"]
-        if len(paragraphs) < BODY_PART_MIN_PARAGRAPHS:
-            continue
         texts = [t for t in (" ".join(c.text_content().split()) for c in paragraphs) if t]
         if len(texts) >= BODY_PART_MIN_PARAGRAPHS and sum(map(len, texts)) >= BODY_PART_MIN_CHARS:
             groups.setdefault((str(el.tag), " ".join(cls.split())), []).append(texts)
