@@ -278,12 +278,17 @@ _MIN_LINK_KEY = 4
 
 
 def link_texts(tree: HtmlElement) -> frozenset[str]:
-    """The distinct texts of the page's links, reduced as lines are (``_key``)."""
+    """The distinct texts of the page's links, reduced as lines are (``_key``).
+
+    Not the page's own headings (<h1>): a page that links its headline from a breadcrumb or a
+    language menu must not have it cut as a teaser link.
+    """
     found = set()
     for a in tree.iter("a"):
         key = _key(a.text_content())
         if len(key) >= _MIN_LINK_KEY:
             found.add(key)
+    found.difference_update(_key(h.text_content()) for h in tree.iter("h1"))
     return frozenset(found)
 
 

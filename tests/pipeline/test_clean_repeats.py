@@ -157,3 +157,15 @@ def test_a_date_line_that_names_the_author_is_the_byline_and_stays() -> None:
     kept, removed = boilerplate.strip_boilerplate(text)
     assert kept == f"Posted on 3 May 2024 by Ana Lima.\n{STATEMENT}"
     assert removed == [("Updated: 4 May 2024, 10:12", "date/update line")]
+
+
+def test_a_headline_the_page_also_links_from_its_menu_is_not_cut_as_a_teaser_link() -> None:
+    html = (
+        "<html><head><title>Encyclopedia</title></head><body>"
+        '<nav><a href="/Lighthouses">Lighthouses</a> <a href="/Ports">Ports</a></nav>'
+        f"<article><h1>Lighthouses</h1><p>{STATEMENT}</p><p>{OTHER}</p><p>{PARTS[0]}</p></article>"
+        "</body></html>"
+    )
+    text, removed = extract_text_with_removals(html)
+    assert text.startswith("Lighthouses\n")
+    assert not [r for r in removed if r[1] == "link line before the article"]
