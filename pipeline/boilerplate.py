@@ -163,7 +163,9 @@ REPEAT_MARK = "\u2063"  # INVISIBLE SEPARATOR: no page prints it in its text
 
 # elements with a long text node (theirs or a child's tail), found in C: a superset of those whose
 # own text is long, which is what is checked
-_HAS_LONG_TEXT = etree.XPath(f"//*[text()[string-length() >= {REPEAT_MIN_CHARS}]]")
+_HAS_LONG_TEXT = etree.XPath(
+    f"//body//*[not(self::script or self::style)][text()[string-length() >= {REPEAT_MIN_CHARS}]]"
+)
 
 
 def mark_repeated_text(tree: HtmlElement) -> int:
@@ -303,20 +305,32 @@ def link_share(line: str, links: frozenset[str]) -> float:
     return min(1.0, covered / len(key))
 
 
-def link_line_share(text: str, links: frozenset[str], *, min_share: float = LINK_LINE_SHARE) -> float:
-    """The share of a text's characters in lines that are link text (0 to 1).
+def is_link_dump(text: str, links: frozenset[str], *, share: float = 0.5) -> bool:
+    """Whether lines of link text (``LINK_LINE_SHARE``) make up ``share`` or more of a text's characters.
 
-    Over half on a whole extraction: the extractor took a menu or a list of links for the article.
+    On a whole extraction: the extractor took a menu or a list of links for the article. Lines are
+    looked at longest first and the answer is given as soon as it is known, so an article (whose
+    long paragraphs are not link text) costs a few lines' look-ups.
     """
-    total = linked = 0
-    for line in text.split("\n"):
-        size = len(line.strip())
-        if not size:
-            continue
-        total += size
-        if link_share(line, links) >= min_share:
-            linked += size
-    return linked / total if total else 0.0
+    lines = sorted((line.strip() for line in text.split("\n")), key=len, reverse=True)
+    total = sum(len(line) for line in lines)
+    if not total:
+        return False
+    need = share * total
+    linked = 0
+    unlinked = 0
+    for line in lines:
+        if not line:
+            break
+        if link_share(line, links) >= LINK_LINE_SHARE:
+            linked += len(line)
+            if linked >= need:
+                return True
+        else:
+            unlinked += len(line)
+            if unlinked > total - need:
+                return False
+    return linked >= need
 
 
 def trim_link_lines(

@@ -84,7 +84,7 @@ def _extracted_text(tree: Any, url: str | None, **options: Any) -> str:
 # and changes the text of few pages; then with the full cascade only when the fast run has likely
 # missed the article: it kept less than FULL_RUN_BELOW_CHARS, or its text is mostly the page's own
 # link texts (LINK_DUMP_SHARE: a menu or a list of links taken for the article; the full run's
-# text is kept only when less of it is link text).
+# text is kept only when it is not).
 FAST_OPTIONS: dict[str, Any] = {**EXTRACT_OPTIONS, "with_metadata": False, "fast": True}
 FULL_OPTIONS: dict[str, Any] = {**EXTRACT_OPTIONS, "with_metadata": False}
 FULL_RUN_BELOW_CHARS = 500
@@ -101,9 +101,9 @@ def _clean_text(tree: HtmlElement, url: str | None) -> tuple[str, list[tuple[str
     text = _extracted_text(tree, url, **FAST_OPTIONS)
     if len(text) < FULL_RUN_BELOW_CHARS:
         text = _extracted_text(tree, url, **FULL_OPTIONS) or text
-    elif (dump := boilerplate.link_line_share(text, links)) >= LINK_DUMP_SHARE:
+    elif boilerplate.is_link_dump(text, links, share=LINK_DUMP_SHARE):
         full = _extracted_text(tree, url, **FULL_OPTIONS)
-        if full and boilerplate.link_line_share(full, links) < dump:
+        if full and not boilerplate.is_link_dump(full, links, share=LINK_DUMP_SHARE):
             text = full
     text = boilerplate.continue_article(boilerplate.unmark(text), parts)
     text, cut = boilerplate.trim_link_lines(text, links)

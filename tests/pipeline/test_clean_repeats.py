@@ -54,12 +54,13 @@ def test_mark_repeated_text_marks_only_long_repeats_and_unmark_restores_them() -
     assert {boilerplate.unmark(t) for t in (texts[0], texts[3], texts[4])} == {STATEMENT}
 
 
-def test_link_line_share_is_the_share_of_text_in_link_lines() -> None:
+def test_a_text_of_link_lines_is_a_link_dump_and_an_article_is_not() -> None:
     links = frozenset({"home", "world news", "sport results", "weather"})
     menu = "Home\nWorld news\nSport results\nWeather"
-    assert boilerplate.link_line_share(menu, links) == 1.0
-    assert boilerplate.link_line_share(f"{menu}\n{STATEMENT}\n{OTHER}", links) < 0.2
-    assert boilerplate.link_line_share("", links) == 0.0
+    assert boilerplate.is_link_dump(menu, links)
+    assert not boilerplate.is_link_dump(f"{menu}\n{STATEMENT}\n{OTHER}", links)
+    assert boilerplate.is_link_dump(f"{menu}\n{menu}\nA line of news", links)
+    assert not boilerplate.is_link_dump("", links)
 
 
 def test_a_fast_run_that_kept_the_menu_is_replaced_by_the_full_run(monkeypatch: MonkeyPatch) -> None:
