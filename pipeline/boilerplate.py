@@ -161,21 +161,21 @@ REPEAT_MIN_CHARS = 50
 REPEAT_MARK = "\u2063"  # INVISIBLE SEPARATOR: no page prints it in its text
 
 
-# elements with a long text node (theirs or a child's tail), found in C: a superset of those whose
-# own text is long, which is what is checked
-_HAS_LONG_TEXT = etree.XPath(
-    f"//body//*[not(self::script or self::style)][text()[string-length() >= {REPEAT_MIN_CHARS}]]"
-)
+# the long text nodes of the body, found in C
+_LONG_TEXTS = etree.XPath(f"//body//text()[string-length() >= {REPEAT_MIN_CHARS}]")
 
 
 def mark_repeated_text(tree: HtmlElement) -> int:
     """Make each repeat of a long text in ``tree`` differ invisibly from the first; how many."""
     seen: dict[str, int] = {}
     marked = 0
-    for el in _HAS_LONG_TEXT(tree):
-        text = el.text
-        if text is None or len(text) < REPEAT_MIN_CHARS:
+    for node in _LONG_TEXTS(tree):
+        if not node.is_text:  # a tail: its element's text is another node
             continue
+        el = node.getparent()
+        if el.tag in ("script", "style"):
+            continue
+        text = str(node)
         key = " ".join(text.split())
         if len(key) < REPEAT_MIN_CHARS:
             continue
@@ -319,10 +319,17 @@ def is_link_dump(text: str, links: frozenset[str], *, share: float = 0.5) -> boo
     need = share * total
     linked = 0
     unlinked = 0
+    # a line whose words are mostly not words of any link text cannot be covered by link texts:
+    # told without looking for every link text in it
+    link_words = {w for link in links for w in link.split()}
     for line in lines:
         if not line:
             break
-        if link_share(line, links) >= LINK_LINE_SHARE:
+        words = _key(line).split()
+        in_links = sum(len(w) + 1 for w in words if w in link_words)
+        if in_links >= LINK_LINE_SHARE * sum(len(w) + 1 for w in words) and (
+            link_share(line, links) >= LINK_LINE_SHARE
+        ):
             linked += len(line)
             if linked >= need:
                 return True
