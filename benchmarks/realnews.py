@@ -1,7 +1,8 @@
 """Real news, measured: relevance, events, case steps, stories, reprints and dates on labelled real articles.
 
     python benchmarks/realnews.py [--cache DIR] [--labels FILE] [--half dev|test|all]
-                                  [--orders N] [--redis-url URL] [--errors FILE] [--json]
+                                  [--orders N] [--dates feed|text] [--redis-url URL] [--errors FILE]
+                                  [--json]
 
 The labels (``benchmarks/realnews/labels.json``, one object per URL, by
 ``../shared/design/LABELS.md``) are in the repository; the article texts are third-party and are
@@ -10,18 +11,21 @@ not: they live in a local cache (``--cache``, else ``NEWSWATCH_REALNEWS_CACHE``,
 article's text (``benchmarks/realnews/GATHER.md`` says how to rebuild it). Without the cache the
 benchmark says so and exits 0, measuring nothing.
 
-Every cached, labelled article is replayed as a JSONL backlog (``url``, ``text``, ``title``; no
-date: dates must be read from the text) through the real pipeline: queue, worker threads, a scratch
-key prefix on a real Redis (``--redis-url``, else ``NEWSWATCH_REDIS_URL``, else 127.0.0.1:6379, else
-an embedded one), deleted afterwards. What the store then holds is scored against the labels, per
-half (``dev`` is what rules may be tuned on; ``test`` is only measured):
+Every cached, labelled article is replayed as a JSONL backlog (``url``, ``text``, ``title`` and,
+with ``--dates feed``, the default, ``published``: the page's own date where it gives one, at the
+precision it gives, as a feed entry or the page's metadata carries it; with ``--dates text`` no date,
+so that dates must be read from the URL and the text) through the real pipeline: queue, worker
+threads, a scratch key prefix on a real Redis (``--redis-url``, else ``NEWSWATCH_REDIS_URL``, else
+127.0.0.1:6379, else an embedded one), deleted afterwards. What the store then holds is scored
+against the labels, per half (``dev`` is what rules may be tuned on; ``test`` is only measured):
 
 - on_topic precision and recall; precision and recall per event type;
 - case steps (person, status) per article: precision and recall; cases opened for people no label
   says were detained;
 - stories: adjusted Rand index of the story partition over on-topic articles;
 - reprints: labelled copies found as copies of their original, and different stories merged;
-- dates: labelled publication dates read, at the labelled precision.
+- dates: labelled publication dates read at the labelled precision (from ``published`` with
+  ``--dates feed``, from the URL and the text with ``--dates text``).
 
 ``--orders N`` replays the backlog N times in different random orders (each on a fresh prefix) and
 reports how far the story partitions agree with each other. Every error is written, with its evidence
@@ -105,7 +109,9 @@ def load_labels(path: Path) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def write_backlog(rows: list[dict[str, Any]], texts: dict[str, str], path: Path, seed: int | None) -> None:
+def write_backlog(
+    rows: list[dict[str, Any]], texts: dict[str, str], path: Path, seed: int | None, dates: str = "feed"
+) -> None:
     rows = list(rows)
     if seed is not None:
         random.Random(seed).shuffle(rows)
@@ -114,6 +120,8 @@ def write_backlog(rows: list[dict[str, Any]], texts: dict[str, str], path: Path,
             line = {"url": label["url"], "text": texts[label["url"]]}
             if label.get("title"):
                 line["title"] = label["title"]
+            if dates == "feed" and label.get("pub_date"):
+                line["published"] = label["pub_date"]
             fh.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
@@ -371,13 +379,18 @@ def _copy_groups(labels: list[dict[str, Any]]) -> dict[str, str]:
 
 
 def run_once(
-    rows: list[dict[str, Any]], texts: dict[str, str], redis_url: str | None, seed: int | None, threads: int
+    rows: list[dict[str, Any]],
+    texts: dict[str, str],
+    redis_url: str | None,
+    seed: int | None,
+    threads: int,
+    dates: str = "feed",
 ) -> tuple[dict[str, Any], float]:
     from workers.replay import replay
 
     with tempfile.TemporaryDirectory(prefix="nw-realnews-") as tmp:
         backlog = Path(tmp) / "backlog.jsonl"
-        write_backlog(rows, texts, backlog, seed)
+        write_backlog(rows, texts, backlog, seed, dates)
         with open_pipeline(redis_url, threads, 0, "ERROR") as app:
             t0 = time.perf_counter()
             result = replay(app, [backlog])
@@ -425,7 +438,7 @@ def _fmt(v: float | None) -> str:
     return "–" if v is None else f"{v:.3f}"
 
 
-def print_tables(console: Console, figures: dict[str, dict[str, Any]]) -> None:
+def print_tables(console: Console, figures: dict[str, dict[str, Any]], dates: str = "feed") -> None:
     halves = list(figures)
     t = Table(title="real news: precision / recall (tp fp fn)")
     t.add_column("measure")
@@ -453,7 +466,7 @@ def print_tables(console: Console, figures: dict[str, dict[str, Any]]) -> None:
         ),
     )
     t.add_row(
-        "dates right / labelled",
+        f"dates right / labelled ({'from published' if dates == 'feed' else 'from URL and text'})",
         *(f"{figures[h]['dates']['right']} / {figures[h]['dates']['labelled']}" for h in halves),
     )
     t.add_row("not stored", *(str(figures[h]["missing"]) for h in halves))
@@ -480,6 +493,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--half", choices=("dev", "test", "all"), default="all")
     ap.add_argument("--orders", type=int, default=1, help="replays in this many random orders")
+    ap.add_argument(
+        "--dates",
+        choices=("feed", "text"),
+        default="feed",
+        help="feed: each article carries its page's date as a feed gives it; text: no date is given",
+    )
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--redis-url", default=os.environ.get("NEWSWATCH_REDIS_URL"))
     ap.add_argument("--errors", type=Path, default=DEFAULT_ERRORS, help="where every error is written")
@@ -508,7 +527,9 @@ def main(argv: list[str] | None = None) -> int:
         url = "redis://127.0.0.1:6379/0"
     runs = []
     for n in range(max(1, args.orders)):
-        got, elapsed = run_once(usable, texts, url, seed=None if n == 0 else n, threads=args.threads)
+        got, elapsed = run_once(
+            usable, texts, url, seed=None if n == 0 else n, threads=args.threads, dates=args.dates
+        )
         runs.append(got)
         console.print(
             f"replay {n + 1}/{max(1, args.orders)}: {len(usable)} articles in {elapsed:.1f} s "
@@ -541,7 +562,7 @@ def main(argv: list[str] | None = None) -> int:
             fig.pop("errors")
         print(json.dumps(result, ensure_ascii=False, default=str))
         return 0
-    print_tables(console, figures)
+    print_tables(console, figures, args.dates)
     if "order_ari" in result:
         console.print(f"story partitions of the other orders against the first: ARI {result['order_ari']}")
     if "cost" in result:
