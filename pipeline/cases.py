@@ -36,6 +36,7 @@ TRIED = frozenset({"charged", "trial", "sentenced", "appeal_decided"})
 REVIEW_AFTER_DAYS = (
     60  # a sentence sooner than this after the detention, with no charge or trial, is doubtful
 )
+ACTIVE_DAYS = 365  # a report without the detainee's full name joins a case in the news this recently
 SAME_STEP_DAYS = 10  # two reports of one repeatable step within this many days are one step
 
 
@@ -49,6 +50,7 @@ class CaseReport:
     charge: str | None = None
     surname: str | None = None
     steps: list[tuple[str, str | None, str]] = field(default_factory=list)  # (status, date, evidence)
+    aliases: list[str] = field(default_factory=list)  # other spellings the same article gives
 
 
 def _case_id(key: str) -> str | None:
@@ -81,6 +83,18 @@ def reports(events: tuple[Event, ...] | list[Event]) -> list[CaseReport]:
         rep.charge = rep.charge or ev.charge
         if ev.status:
             rep.steps.append((ev.status, ev.date, ev.evidence))
+    # another spelling of a known detainee in the same article ("giving his name as Baek Kwang-soon"):
+    # the same person, whatever nationality its sentence seemed to give
+    for key, rep in list(by_key.items()):
+        if not key.startswith("name:") or not rep.person:
+            continue
+        known = [
+            r for r in by_key.values() if r.key.startswith("id:") and _same_surname(r.person, rep.person)
+        ]
+        if len(known) == 1:
+            known[0].steps.extend(rep.steps)
+            known[0].aliases.append(rep.person)
+            del by_key[key]
     # "a South Korean" in an article that names one South Korean detainee is that detainee
     for key, rep in list(by_key.items()):
         if not key.startswith("anon:"):
@@ -99,6 +113,13 @@ def case_ids(events: tuple[Event, ...] | list[Event]) -> tuple[str, ...]:
     return tuple(sorted({r.case_id for r in reports(events) if r.case_id}))
 
 
+def _same_surname(a: str | None, b: str | None) -> bool:
+    from pipeline.entities import skeleton
+
+    wa, wb = (a or "").replace("-", " ").split(), (b or "").replace("-", " ").split()
+    return bool(wa and wb) and skeleton(wa[0]) == skeleton(wb[0])
+
+
 def _surname_key(case: Case) -> str:
     from pipeline.entities import skeleton
 
@@ -106,13 +127,21 @@ def _surname_key(case: Case) -> str:
     return skeleton(words[0]) if words else ""
 
 
-def match(report: CaseReport, cases: list[Case]) -> str | None:
-    """The stored case this report is about, or None for a new one."""
+def match(report: CaseReport, cases: list[Case], reported_at: datetime | None = None) -> str | None:
+    """The stored case this report is about, or None for a new one.
+
+    A report that does not name its detainee in full joins only a case that was in the news within
+    ACTIVE_DAYS of it (when both have dates): a pastor held years earlier is another person."""
     if report.case_id and any(c.id == report.case_id for c in cases):
         return report.case_id
+    if report.key.startswith("name:") and report.person:
+        # a spelling an earlier article gave as the other name of a known detainee
+        spelled = [c for c in cases if report.person in c.variants and c.id != report.case_id]
+        if len(spelled) == 1:
+            return spelled[0].id
     if report.key.startswith(("id:", "name:")):
         return None
-    same_nat = [c for c in cases if c.nationality == report.nationality]
+    same_nat = [c for c in cases if c.nationality == report.nationality and _active(c, reported_at)]
     if report.surname:
         named = [c for c in same_nat if _surname_key(c) == report.surname]
         return named[0].id if len(named) == 1 else None
@@ -123,6 +152,22 @@ def match(report: CaseReport, cases: list[Case]) -> str | None:
         or (report.charge and report.charge == c.charge)
     ]
     return agreeing[0].id if len(agreeing) == 1 else None
+
+
+def _active(case: Case, reported_at: datetime | None) -> bool:
+    """Whether the case had a step reported within ACTIVE_DAYS of ``reported_at`` (unknown: yes)."""
+    if reported_at is None:
+        return True
+    days = [
+        d
+        for step in case.steps
+        for d in (step.first_reported, *step.reported_on.values())
+        if d and len(d) >= 10
+    ]
+    if not days:
+        return True
+    day = reported_at.date()
+    return any(abs((date.fromisoformat(d[:10]) - day).days) <= ACTIVE_DAYS for d in days)
 
 
 def _days(a: str | None, b: str | None) -> int | None:
@@ -176,8 +221,10 @@ def merge(
     steps = list(case.steps)
     new: list[CaseStep] = []
     fallback = published.date().isoformat() if published else None
+    reported = reported_at.date().isoformat() if reported_at else None  # its own date, never fetch time
     for status, when, evidence in report.steps:
         at = next((i for i, s in enumerate(steps) if _same_step(s, status, when or fallback)), None)
+        mention = {record_id: reported} if reported else {}
         if at is None:
             step = CaseStep(
                 case_id=case_id,
@@ -186,26 +233,39 @@ def merge(
                 evidence=evidence,
                 record_ids=(record_id,),
                 review=contradiction(steps, status, when or fallback, review_after_days),
+                first_reported=reported,
+                reported_on=mention,
             )
             steps.append(step)
             if step.review is None:
                 new.append(step)
         else:
             old = steps[at]
-            if when is None and _late(old, reported_at, review_after_days):
-                continue  # months after the step, with no date of its own: the article recalls it
+            first = min(d for d in (old.first_reported or old.date, reported) if d) if reported else None
+            if _recalled(reported, first, review_after_days):
+                continue  # long after the step was first reported: the article recalls it
+            reported_on = {**old.reported_on, **mention}
+            # an earlier report makes the later undated mentions of the step what they are: recollections
+            ids = [
+                i
+                for i in dict.fromkeys((*old.record_ids, record_id))
+                if not _recalled(reported_on.get(i), first, review_after_days)
+            ]
             steps[at] = old.model_copy(
                 update={
-                    "record_ids": tuple(dict.fromkeys((*old.record_ids, record_id))),
+                    "record_ids": tuple(ids),
                     "date": _better_date(old.date, when, status),
+                    "first_reported": first or old.first_reported,
+                    "reported_on": reported_on,
                 }
             )
     steps.sort(
         key=lambda s: (s.date or "9999", STATUS_ORDER.index(s.status) if s.status in STATUS_ORDER else 99)
     )
     variants = case.variants
-    if report.person and report.person != case.person and report.person not in variants:
-        variants = (*variants, report.person)
+    for spelling in (report.person, *report.aliases):
+        if spelling and spelling != case.person and spelling not in variants:
+            variants = (*variants, spelling)
     known_person = report.key.startswith(("id:", "name:")) and report.person
     updated = case.model_copy(
         update={
@@ -225,12 +285,13 @@ def merge(
     return updated, new
 
 
-def _late(step: CaseStep, reported_at: datetime | None, days: int) -> bool:
-    """Whether an article dated ``reported_at`` comes long after a step it names without a date."""
-    if reported_at is None or not step.date or len(step.date) < 7:
+def _recalled(reported: str | None, first: str | None, days: int) -> bool:
+    """Whether an article of day ``reported`` comes so long after a step was first reported (``first``)
+    that, naming it without a date of its own, it recalls the step rather than reports it."""
+    if not reported or not first or len(first) < 7:
         return False
-    stepped = date.fromisoformat(step.date if len(step.date) == 10 else f"{step.date[:7]}-01")
-    return (reported_at.date() - stepped).days > days
+    first_day = date.fromisoformat(first if len(first) == 10 else f"{first[:7]}-01")
+    return (date.fromisoformat(reported[:10]) - first_day).days > days
 
 
 def _better_date(old: str | None, new: str | None, status: str) -> str | None:

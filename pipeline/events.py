@@ -305,6 +305,7 @@ _PRONOUN = re.compile(
     r"^\s*(?:He|She|The (?:pastor|missionary|man|woman|detainee|suspect|citizen|national))\b|^\s*(?:Он|Она)\b"
 )
 _PASSIVE = re.compile(r"\b(?:was|were|been|being|is|are)\s+(?:\w+\s+)?$", re.IGNORECASE)
+_REDUCED_PASSIVE = re.compile(r"\s+(?:[a-z]+\s+){0,2}")  # "a South Korean [man] arrested"
 _GENERIC_PLACE = re.compile(r"\b(?:in|at|near)\s+(?:the\s+)?([A-Z][a-z]{3,}(?:[ -][A-Z][a-z]+)?)")
 _NOT_PLACES = frozenset(_WEEKDAYS) | {
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -580,7 +581,14 @@ def _case_event(
         detainee = earlier  # "the court extended his detention": the detainee of the sentences before
     # the nationality word nearest the trigger on the detainee's side of it: after an active verb
     # ("officers detained a South Korean"), before a passive one ("a South Korean was detained")
-    passive = bool(_PASSIVE.search(text[:at]))
+    # "a South Korean (citizen) arrested in Russia": the trigger right after the nationality is passive
+    passive = bool(_PASSIVE.search(text[:at])) or any(
+        m.nationality
+        and pos < at
+        and _REDUCED_PASSIVE.fullmatch(text[pos + len(m.text) : at])
+        and not _GROUPS.match(text[pos + len(m.text) : at])
+        for pos, m in rel
+    )
     nats = sorted(
         ((pos >= at) == passive, abs(pos - at), pos, m)
         for pos, m in rel

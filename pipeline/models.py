@@ -190,6 +190,13 @@ class CaseStep(Frozen):
         default=None,
         description="why the step contradicts the timeline: kept for a person to check, no alert",
     )
+    first_reported: str | None = Field(
+        default=None, description="ISO day of the earliest article that reported the step"
+    )
+    reported_on: dict[str, str] = Field(
+        default_factory=dict,
+        description="record id -> ISO day of each article that reported it (a later retelling is no source)",
+    )
 
 
 class Case(Frozen):

@@ -32,8 +32,8 @@ def case_key(app: App, case_id: str) -> str:
 
 def update_cases(app: App, record: Record) -> list[CaseStep]:
     """Fold the record's detention reports into the ledger; the new status steps."""
-    if record.dedup.status in ("duplicate", "near_duplicate", "unchanged"):
-        return []
+    if record.dedup.status in ("duplicate", "near_duplicate", "unchanged") or not record.on_topic:
+        return []  # a copy adds nothing; an article off the subject (held elsewhere) is no case of it
     new_steps: list[CaseStep] = []
     updated_idx, nat_idx = _keys(app)
     r = app.redis
@@ -48,7 +48,7 @@ def update_cases(app: App, record: Record) -> list[CaseStep]:
                         ids.append(report.case_id)
                     raws = r.mget([case_key(app, i) for i in ids]) if ids else []
                     cases = [Case.model_validate_json(raw) for raw in raws if raw]
-                    case_id = match(report, cases) or report.case_id
+                    case_id = match(report, cases, record.published_at) or report.case_id
                     if case_id is None:
                         pipe.unwatch()
                         break  # only "a South Korean" and no case to join: nothing to open

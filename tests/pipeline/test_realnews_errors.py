@@ -218,6 +218,29 @@ def test_a_step_recalled_months_later_without_a_date_adds_no_source() -> None:
     assert case.steps[0].record_ids == ("r1", "r3")
 
 
+def test_news_of_a_detention_months_after_it_began_is_a_report_not_a_recollection() -> None:
+    # a detention made public two months after it began: every outlet's first report is a source
+    began = run(
+        "Russian officers detained South Korean missionary Baek Won-soon in Vladivostok on January 4."
+    )
+    news_day = datetime(2024, 3, 12, tzinfo=UTC)
+    case, _ = merge(None, reports(began.events)[0], "baek-won-soon", "r1", news_day, reported_at=news_day)
+    retold = run("Russian officers detained South Korean missionary Baek Won-soon in Vladivostok.")
+    next_day = datetime(2024, 3, 13, tzinfo=UTC)
+    case, new = merge(case, reports(retold.events)[0], "baek-won-soon", "r2", next_day, reported_at=next_day)
+    assert new == [] and case.steps[0].record_ids == ("r1", "r2")
+
+
+def test_a_recollection_read_before_the_first_report_is_dropped_when_that_report_arrives() -> None:
+    # the same articles in another order give the same sources: the autumn retelling is no source
+    retold = run("Russian officers detained South Korean missionary Baek Won-soon in Vladivostok.")
+    autumn, spring = datetime(2024, 10, 2, tzinfo=UTC), datetime(2024, 3, 12, tzinfo=UTC)
+    case, _ = merge(None, reports(retold.events)[0], "baek-won-soon", "late", autumn, reported_at=autumn)
+    case, _ = merge(case, reports(retold.events)[0], "baek-won-soon", "first", spring, reported_at=spring)
+    detained = next(s for s in case.steps if s.status == "detained")
+    assert detained.record_ids == ("first",) and detained.first_reported == "2024-03-12"
+
+
 def test_a_named_foreigner_in_a_sentence_about_a_south_korean_is_no_case() -> None:
     result = run(
         "Es el primer surcoreano detenido por espionaje en Rusia, y en la misma cárcel de Moscú está "

@@ -69,3 +69,30 @@ def test_cases_command_lists_and_shows_a_case(nw: App, env: dict[str, str]) -> N
     assert shown.returncode == 0 and "custody_extended" in shown.stdout and "Baek Won-soon" in shown.stdout
     missing = subprocess.run([*newswatch, "case", "nobody"], env=env, capture_output=True, text=True)
     assert missing.returncode == 1
+
+
+def test_an_article_off_the_subject_opens_no_case_and_joins_none(nw: App) -> None:
+    assert update_cases(nw, record(nw, "https://a.example/1", EN, "2024-03-11T15:00:00"))
+    # a South Korean preacher sentenced in North Korea, years earlier: not the subject's case
+    elsewhere = record(
+        nw,
+        "https://d.example/4",
+        "A North Korean court sentenced a South Korean preacher to life in a labour camp for espionage.",
+        "2014-05-30T09:00:00",
+    )
+    elsewhere = elsewhere.model_copy(update={"on_topic": False})
+    assert update_cases(nw, elsewhere) == []
+    case = get_case(nw, "baek-won-soon")
+    assert case is not None and "sentenced" not in {s.status for s in case.steps}
+
+
+def test_a_second_spelling_in_one_article_is_the_same_detainee(nw: App) -> None:
+    both = (
+        "Russian officers detained South Korean missionary Baek Won-soon in Vladivostok on espionage "
+        "charges. A Russian agency reported that South Korean missionary Baek Kwang-soon was arrested."
+    )
+    update_cases(nw, record(nw, "https://a.example/1", both, "2024-03-12T09:00:00"))
+    later = "A South Korean missionary, Baek Kwang-soon, was detained in Russia on espionage charges."
+    update_cases(nw, record(nw, "https://b.example/2", later, "2024-03-13T09:00:00"))
+    cases = list_cases(nw)
+    assert [c.id for c in cases] == ["baek-won-soon"] and "Baek Kwang-soon" in cases[0].variants
