@@ -26,6 +26,7 @@ from functools import lru_cache
 
 from config.topic import TopicConfig
 
+SAME_DAYS_S = 36 * 3600  # reports of one happening in other languages: the same day or the next
 STORY_WINDOW_S = 4 * 24 * 3600  # reports of one event come within a few days of each other
 MAX_KEYS = 20
 GENERIC_WEIGHT = 0.1
@@ -174,6 +175,7 @@ class StoryProfile:
     at: float | None = None  # publication time, epoch seconds; None: the article gives no date
     precision: str = "day"
     story: str | None = None  # the story it was filed under
+    parties: frozenset[str] = frozenset()  # every person and body named, the generic ones too
 
     def dated(self, at: datetime | None, precision: str) -> StoryProfile:
         return replace(self, at=at.timestamp() if at else None, precision=precision)
@@ -189,6 +191,7 @@ class StoryProfile:
                 "t": self.at,
                 "p": self.precision,
                 "id": self.story,
+                "n": sorted(self.parties),
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -206,13 +209,15 @@ class StoryProfile:
             at=d["t"],
             precision=d["p"],
             story=d.get("id"),
+            parties=frozenset(d.get("n", ())),
         )
 
     def index_keys(self) -> list[str]:
         """Where later articles look for it: its most telling specific names (not the ones that only
         say what the subject is) and its specific entities."""
         names = sorted((k for k, w in self.keys.items() if w >= 1.0), key=lambda k: (-self.keys[k], k))
-        return [*names[:INDEX_NAMES], *(f"e:{e}" for e in sorted(self.entities))]
+        keys = [*names[:INDEX_NAMES], *(f"e:{e}" for e in sorted(self.entities | self.parties))]
+        return list(dict.fromkeys(keys))
 
 
 def story_profile(
@@ -226,9 +231,10 @@ def story_profile(
 ) -> StoryProfile:
     """An article's profile: ``entities`` as (id, type, name), ``events`` as (type, case status)."""
     generic = generic_names(topic)
+    ents = list(entities)
     specific = frozenset(
         eid
-        for eid, etype, name in entities
+        for eid, etype, name in ents
         if etype != "country" and not {fold(w) for w in re.findall(r"[\w'’]+", name)} & generic
     )
     evs = list(events)
@@ -238,6 +244,7 @@ def story_profile(
         entities=specific,
         events=frozenset(t for t, _ in evs),
         statuses=frozenset(s for _, s in evs if s),
+        parties=frozenset(eid for eid, etype, _ in ents if etype in ("person", "organization")),
     )
 
 
@@ -261,13 +268,18 @@ def related(a: StoryProfile, b: StoryProfile) -> bool:
     names = sum(min(w, b.keys[k]) for k, w in a.keys.items() if k in b.keys)
     if names >= NAMES_WITH_LEAD and lead >= LEAD_WITH_NAMES:
         return True
-    # across languages: a specific entity, the same kind of event, no step that disagrees (dated only)
-    return (
+    # across languages: a specific entity, the same kind of event, no step that disagrees (dated only);
+    # or, reported the same day or the next, the same person or body doing the same kinds of thing
+    agree = (
         dated
-        and bool(a.entities & b.entities)
+        and bool(a.events)
         and _jaccard(a.events, b.events) >= 0.5
         and (not (a.statuses or b.statuses) or _jaccard(a.statuses, b.statuses) >= 0.5)
     )
+    if agree and a.entities & b.entities:
+        return True
+    same_days = a.precision == b.precision == "day" and abs((a.at or 0) - (b.at or 0)) <= SAME_DAYS_S
+    return agree and same_days and bool(a.parties & b.parties) and a.events == b.events
 
 
 _DATE_ONLY = re.compile(r"^[\W\d_]*(?:\d{1,2}\s+\w+\s+\d{4}|\w+\s+\d{1,2},?\s+\d{4})[\W\d_:]*$")

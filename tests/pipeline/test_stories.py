@@ -84,6 +84,26 @@ def test_one_happening_reported_in_two_languages_is_one_story() -> None:
     assert related(profile_of(english), profile_of(korean))
 
 
+def test_a_summons_reported_the_same_day_in_two_languages_is_one_story() -> None:
+    # the ambassador's name says little on its own (he is summoned often), but the same day and the
+    # same kind of happening make the two reports one story; a week later it is another summons
+    day = datetime(2024, 10, 21, 9, tzinfo=UTC)
+    english = article(
+        "Seoul's foreign ministry summoned Russian ambassador Georgy Zinoviev on Monday and protested "
+        "the dispatch of North Korean troops to Russia.",
+        "Seoul summons Russian envoy",
+        day,
+    )
+    korean = article(
+        "외교부는 게오르기 지노비예프 주한 러시아 대사를 초치해 북한군 파병에 항의했다.",
+        "외교부, 러 대사 초치",
+        day.replace(hour=15),
+    )
+    assert related(profile_of(english), profile_of(korean))
+    week_on = article(korean.text, korean.title or "", datetime(2024, 10, 29, tzinfo=UTC))
+    assert not related(profile_of(english), profile_of(week_on))
+
+
 def test_headlines_a_reader_can_use() -> None:
     assert headline_ok("South Korea summons Russian ambassador over treaty")
     assert headline_ok("러시아, 한국인 선교사 간첩 혐의로 체포")
