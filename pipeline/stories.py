@@ -53,7 +53,6 @@ STOPWORDS = frozenset(
 )
 _LATIN_NAME = re.compile(r"\b[A-Z][A-Za-z]+(?:[-'’][A-Za-z]+)*(?:\s+[A-Z][A-Za-z]+(?:[-'’][A-Za-z]+)*)*")
 _CYRILLIC_NAME = re.compile(r"\b[А-ЯЁ][а-яё]+(?:-[А-ЯЁа-яё]+)*")
-_HANGUL = re.compile(r"[\uac00-\ud7a3]{2,}")
 
 
 @lru_cache(maxsize=65536)
@@ -90,16 +89,17 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”«»()\n]\s*)$")
 
 
 def _names(text: str) -> list[str]:
-    """Capitalized words and Hangul words, folded.
+    """Capitalized words (Latin and Cyrillic), folded.
 
     A capitalized word that opens a sentence counts only if it is also capitalized inside one,
-    so "Asked" and "Because" are not names and "Baek" is.
+    so "Asked" and "Because" are not names and "Baek" is. Hangul has no capitals: any word would
+    pass ("한국인", "당국자", "구금됐"), so Korean names come from the entities the article names.
     """
     found: list[tuple[str, bool]] = []
-    for pattern in (_LATIN_NAME, _CYRILLIC_NAME, _HANGUL):
+    for pattern in (_LATIN_NAME, _CYRILLIC_NAME):
         for match in pattern.finditer(text):
             before = text[max(0, match.start() - 3) : match.start()]
-            opening = pattern is not _HANGUL and bool(_SENTENCE_START.search(before))
+            opening = bool(_SENTENCE_START.search(before))
             # "Baek Won-soon" gives "baek" and "won-soon": a Korean given name is one word with a hyphen
             parts = match.group(0).split()
             found.extend((fold(part), opening and i == 0) for i, part in enumerate(parts))

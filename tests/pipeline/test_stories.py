@@ -104,6 +104,23 @@ def test_a_summons_reported_the_same_day_in_two_languages_is_one_story() -> None
     assert not related(profile_of(english), profile_of(week_on))
 
 
+def test_common_korean_words_do_not_tie_two_detentions_together() -> None:
+    # two undated Korean reports of two detentions share only everyday words, which are no names
+    first = article(
+        "러시아 당국에 구금된 한국인 선교사 백 씨는 블라디보스토크에서 체포된 것으로 알려졌다. 당국자는 "
+        "한국인 구금 사실을 확인했다.",
+        "한국인 선교사 러시아서 구금",
+        None,
+    )
+    second = article(
+        "하바롭스크에서 활동하던 한국인 여성 선교사 박 씨가 지난달 말 체포된 것으로 알려졌다고 현지 매체가 "
+        "전했다. 외교 당국자는 구금된 한국인에게 영사 조력을 제공하고 있다고 말했다.",
+        "하바롭스크서 한국인 여성 선교사 체포",
+        None,
+    )
+    assert not related(profile_of(first), profile_of(second))
+
+
 def test_headlines_a_reader_can_use() -> None:
     assert headline_ok("South Korea summons Russian ambassador over treaty")
     assert headline_ok("러시아, 한국인 선교사 간첩 혐의로 체포")
