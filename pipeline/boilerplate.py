@@ -129,7 +129,8 @@ def prune_tree(tree: HtmlElement) -> list[Removal]:
     """Remove never-article boxes from ``tree`` in place; returns what went and why.
 
     A box is kept when it holds most of the page's paragraphs: a class name like
-    "social" on the article's own wrapper must not take the article with it.
+    "social" on the article's own wrapper must not take the article with it; a hidden
+    box too, unless visible paragraphs sit beside it (``HIDDEN_BESIDE_CHARS``).
     """
     removed: list[Removal] = []
     body = tree.find("body")
@@ -141,7 +142,7 @@ def prune_tree(tree: HtmlElement) -> list[Removal]:
             continue
         if gone and any(a in gone for a in el.iterancestors()):
             continue
-        if total_p and len(el.findall(".//p")) * 2 > total_p:
+        if total_p and len(el.findall(".//p")) * 2 > total_p and not _hidden_beside_text(el, reason):
             continue
         if el.find(".//blockquote") is not None:
             continue
@@ -243,6 +244,21 @@ def continue_article(text: str, groups: Sequence[Sequence[Sequence[str]]]) -> st
 def unmark(text: str) -> str:
     """Extracted text without the marks of ``mark_repeated_text``."""
     return text.replace(REPEAT_MARK, "") if REPEAT_MARK in text else text
+
+
+# A hidden box that holds most of the page's paragraphs is the article itself when the page reveals
+# it by script; it is not when visible paragraphs of this many characters sit beside it in the same
+# container (the page's article is there, the hidden box is an alternative or a leftover).
+HIDDEN_BESIDE_CHARS = 160
+
+
+def _hidden_beside_text(el: HtmlElement, reason: str) -> bool:
+    parent = el.getparent()
+    if reason != "hidden element" or parent is None:
+        return False
+    inside = set(el.iter("p"))
+    beside = sum(len(" ".join(p.text_content().split())) for p in parent.iter("p") if p not in inside)
+    return beside >= HIDDEN_BESIDE_CHARS
 
 
 def _is_shouted_link(el: HtmlElement) -> bool:

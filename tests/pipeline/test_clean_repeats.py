@@ -170,3 +170,22 @@ def test_a_headline_the_page_also_links_from_its_menu_is_not_cut_as_a_teaser_lin
     text, removed = extract_text_with_removals(html)
     assert text.startswith("Lighthouses\n")
     assert not [r for r in removed if r[1] == "link line before the article"]
+
+
+def test_hidden_paragraphs_beside_the_visible_article_are_cut_and_a_hidden_article_alone_stays() -> None:
+    import lxml.html
+
+    hidden = f'<div style="visibility: hidden"><p>{PARTS[0]}</p><p>{PARTS[1]}</p><p>{PARTS[2]}</p></div>'
+    beside = lxml.html.fromstring(
+        f"<html><body><article><h1>Quay</h1>{hidden}<h2>Today</h2>"
+        f"<div><p>{STATEMENT}</p><p>{OTHER}</p></div></article></body></html>"
+    )
+    removed = boilerplate.prune_tree(beside)
+    assert [reason for _, reason in removed] == ["hidden element"]
+    assert PARTS[0] not in beside.text_content() and STATEMENT in beside.text_content()
+    # revealed by a script: the hidden box is the article, nothing visible beside it
+    alone = lxml.html.fromstring(
+        f'<html><body><nav><a href="/">Home</a></nav><main>{hidden}</main><p>Site footer</p></body></html>'
+    )
+    assert boilerplate.prune_tree(alone) == []
+    assert PARTS[0] in alone.text_content()
