@@ -9,6 +9,8 @@ case's timeline.
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from config.loader import load_config
 from pipeline.cases import merge, reports
 from pipeline.enrich import enrich
@@ -274,3 +276,21 @@ def test_a_korean_report_recalling_last_months_extension_adds_no_new_step() -> N
     assert ("Baek Won-soon", "custody_extended") not in steps(result)
     recalled = [e for e in result.mentions if e.status == "custody_extended"]
     assert recalled and recalled[0].date == "2024-03"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Spanish: a plural adjective and a past-tense verb
+        "Las autoridades rusas detuvieron a un ciudadano surcoreano acusado de espionaje en Vladivostok.",
+        # Albanian: the short form of Russia
+        "Një shtetas i Koresë së Jugut është arrestuar në Rusi nën dyshimin për spiunazh.",
+        # Arabic: the adjective form of South Korean
+        "اعتقلت السلطات في روسيا مواطنا كوري جنوبي بتهمة التجسس.",
+        # Tamil: the names of both countries
+        "ரஷ்யாவில் தென் கொரிய நபர் ஒருவர் உளவு குற்றச்சாட்டில் கைது செய்யப்பட்டார்.",
+    ],
+)
+def test_a_detention_told_in_another_language_is_on_topic(text: str) -> None:
+    result = run(text)
+    assert result.on_topic and "detention" in {e.type for e in result.events}
