@@ -5,7 +5,8 @@
 
 For each thread count T of ``--threads`` (default ``1,2``: one worker thread against one bare
 process, then two against two), two measurements, each repeated ``--repeat`` times (default 2) after
-a warm-up; the best run of each counts. Both use the same number of cleaning processes,
+a warm-up, taken in turn (bare then pipeline, then pipeline then bare, ...) so that a change in the
+machine's load falls on both; the best run of each counts. Both use the same number of cleaning processes,
 N = threads x processes (every pipeline worker thread cleans in a process of its own), so the ratio
 compares throughput per core fairly; the last table gives the per-core ratio for each N:
 
@@ -192,7 +193,10 @@ def _bare_chunk(chunk: tuple[list[str], list[str]]) -> tuple[float, float]:
     return bare_run([Path(p) for p in chunk[0]], chunk[1])
 
 
-def measure_bare(pages: list[Path], repeat: int, processes: int = 1) -> dict[str, Any]:
+@contextlib.contextmanager
+def bare_runner(pages: list[Path], processes: int = 1) -> Iterator[Any]:
+    """A warmed-up bare extraction over ``processes`` processes; yields a function that runs one timed
+    pass over the pages and returns (seconds for read+gunzip+decode+extract, seconds of extract())."""
     from workers.replay import read_html_file
 
     # the URL replay() gives each page (its canonical link when it has one), found outside the timing
@@ -200,40 +204,33 @@ def measure_bare(pages: list[Path], repeat: int, processes: int = 1) -> dict[str
     payloads = [it.payload or {"page": {"url": "", "html": ""}} for it in items]
     urls = [str(p["page"]["url"]) for p in payloads]
     del items, payloads
-    totals, extracts = [], []
     if processes <= 1:
         bare_run(pages[:1], urls[:1])  # warm-up: imports, lazy tables, first parse
-        with _progress("bare") as progress:
-            for n in range(repeat):
-                task = progress.add_task(f"run {n + 1}/{repeat}", total=len(pages))
-                total_s, extract_s = bare_run(pages, urls, progress, task)
-                totals.append(total_s)
-                extracts.append(extract_s)
-    else:
-        import multiprocessing
 
-        chunks = [
-            ([str(p) for p in pages[k::processes]], urls[k::processes])
-            for k in range(processes)
-            if pages[k::processes]
-        ]
-        context = multiprocessing.get_context(
-            "spawn"
-        )  # a clean interpreter: no Redis client or thread inherited
-        with context.Pool(len(chunks), initializer=_warm_bare, initargs=(str(pages[0]), urls[0])) as pool:
-            pool.map(_bare_chunk, [([str(pages[0])], [urls[0]])] * len(chunks))  # every process started
-            for n in range(repeat):
-                err.print(f"bare: run {n + 1}/{repeat} over {len(chunks)} processes")
-                start = time.perf_counter()
-                results = pool.map(_bare_chunk, chunks, chunksize=1)
-                totals.append(time.perf_counter() - start)
-                extracts.append(sum(r[1] for r in results) / len(chunks))
-    return {
-        "runs_s": totals,
-        "extract_runs_s": extracts,
-        "best_s": min(totals),
-        "best_extract_s": min(extracts),
-    }
+        def one() -> tuple[float, float]:
+            with _progress("bare") as progress:
+                return bare_run(pages, urls, progress, progress.add_task("1 process", total=len(pages)))
+
+        yield one
+        return
+    import multiprocessing
+
+    chunks = [
+        ([str(p) for p in pages[k::processes]], urls[k::processes])
+        for k in range(processes)
+        if pages[k::processes]
+    ]
+    context = multiprocessing.get_context("spawn")  # a clean interpreter: no Redis client or thread inherited
+    with context.Pool(len(chunks), initializer=_warm_bare, initargs=(str(pages[0]), urls[0])) as pool:
+        pool.map(_bare_chunk, [([str(pages[0])], [urls[0]])] * len(chunks))  # every process started
+
+        def many() -> tuple[float, float]:
+            err.print(f"bare: a run over {len(chunks)} processes")
+            begin = time.perf_counter()
+            results = pool.map(_bare_chunk, chunks, chunksize=1)
+            return time.perf_counter() - begin, sum(r[1] for r in results) / len(chunks)
+
+        yield many
 
 
 # --- the whole pipeline ----------------------------------------------------------------------------
@@ -417,19 +414,20 @@ class DeadLetterWatch:
             )
 
 
-def measure_pipeline(
+@contextlib.contextmanager
+def pipeline_runner(
     pages: list[Path],
     inputs: list[Path],
     redis_url: str | None,
     threads: int,
     processes: int,
-    repeat: int,
     log_level: str,
     timeout_s: float,
-) -> dict[str, Any]:
+) -> Iterator[Any]:
+    """The pipeline with its workers running, warmed up; yields a function that runs one timed
+    replay of the inputs (the store's keys of the prefix deleted first, so it stores anew)."""
     from workers.replay import replay
 
-    runs: list[dict[str, Any]] = []
     with open_pipeline(redis_url, threads, processes, log_level) as app:
         # warm-up: one page per worker thread, through the whole path (first parse, language model, Redis)
         warm_watch = DeadLetterWatch(app)
@@ -438,28 +436,63 @@ def measure_pipeline(
             warm_watch.check()
 
         replay(app, pages[: max(1, threads * max(1, processes))], progress=warm_tick, timeout_s=timeout_s)
-        with _progress("pipeline") as progress:
-            for n in range(repeat):
-                delete_prefix(app.redis, app.prefix, keep_dramatiq=True)  # the next run stores anew
-                task = progress.add_task(f"run {n + 1}/{repeat}", total=len(pages))
 
-                watch = DeadLetterWatch(app)
+        def one() -> dict[str, Any]:
+            delete_prefix(app.redis, app.prefix, keep_dramatiq=True)
+            watch = DeadLetterWatch(app)
+            with _progress("pipeline") as progress:
+                task = progress.add_task(f"{threads} thread(s)", total=len(pages))
 
-                def tick(done: int, total: int, task: Any = task, watch: DeadLetterWatch = watch) -> None:
+                def tick(done: int, total: int) -> None:
                     progress.update(task, completed=done, total=total)
                     watch.check()
 
-                start = time.perf_counter()
+                begin = time.perf_counter()
                 result = replay(app, inputs, progress=tick, timeout_s=timeout_s)
-                seconds = time.perf_counter() - start
-                runs.append({"seconds": seconds, "summary": result.summary(), "problems": result.problems})
+                seconds = time.perf_counter() - begin
+            return {"seconds": seconds, "summary": result.summary(), "problems": result.problems}
+
+        yield one
+
+
+def measure(
+    args: argparse.Namespace, threads: int, pages: list[Path], inputs: list[Path], redis_url: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Bare and pipeline runs taken in turn (bare first on odd repeats, the pipeline first on even
+    ones), so a change in the machine's load falls on both sides alike; the best run of each counts."""
+    parallel = threads * max(1, args.processes)
+    totals: list[float] = []
+    extracts: list[float] = []
+    runs: list[dict[str, Any]] = []
+    with (
+        bare_runner(pages, parallel) as bare_once,
+        pipeline_runner(
+            pages, inputs, redis_url, threads, args.processes, args.log_level.upper(), args.timeout
+        ) as pipeline_once,
+    ):
+        for n in range(args.repeat):
+            err.print(f"run {n + 1}/{args.repeat}")
+            for side in ("bare", "pipeline") if n % 2 == 0 else ("pipeline", "bare"):
+                if side == "bare":
+                    total_s, extract_s = bare_once()
+                    totals.append(total_s)
+                    extracts.append(extract_s)
+                else:
+                    runs.append(pipeline_once())
     best = min(runs, key=lambda r: r["seconds"])
-    return {
+    bare = {
+        "runs_s": totals,
+        "extract_runs_s": extracts,
+        "best_s": min(totals),
+        "best_extract_s": min(extracts),
+    }
+    pipe = {
         "runs_s": [r["seconds"] for r in runs],
         "best_s": best["seconds"],
         "summary": best["summary"],
         "problems": best["problems"],
     }
+    return bare, pipe
 
 
 def measure_threads(
@@ -474,17 +507,7 @@ def measure_threads(
     prints their table and returns the figures."""
     parallel = threads * max(1, args.processes)  # cleaning processes on the pipeline's side
     cores = max(1, min(parallel, os.cpu_count() or 1))
-    bare = measure_bare(pages, args.repeat, parallel)
-    pipe = measure_pipeline(
-        pages,
-        inputs,
-        redis_url,
-        threads,
-        args.processes,
-        args.repeat,
-        args.log_level.upper(),
-        args.timeout,
-    )
+    bare, pipe = measure(args, threads, pages, inputs, redis_url)
 
     n = len(pages)
     bare_per_s = n / bare["best_s"]
