@@ -61,6 +61,14 @@ class EventRule(Strict):
         description="pair: the sentence (or the one before) names both actors of a pair; actor: one",
     )
     hedges: bool = Field(default=True, description="drop matches preceded by 'could', 'denied' ...")
+    hedged_by: list[str] = Field(
+        default=[], description="patterns right before a trigger of this type that undo it ('violates UN')"
+    )
+    hedged_after: list[str] = Field(
+        default=[],
+        description="patterns on the rest of the clause after a trigger of this type that make it a "
+        "judgement on the thing, not news of it ('... is a clear violation of')",
+    )
     requires: list[str] = Field(default=[], description="patterns the sentence must also match (any)")
     between: list[str] = Field(
         default=[],
@@ -68,7 +76,7 @@ class EventRule(Strict):
         "sentence names them, must be two of these)",
     )
 
-    @field_validator("patterns", "requires", "more")
+    @field_validator("patterns", "requires", "more", "hedged_by", "hedged_after")
     @classmethod
     def _compiles(cls, value: list[str]) -> list[str]:
         return _compile_all(value)

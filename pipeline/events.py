@@ -172,6 +172,8 @@ class CompiledEvents:
     between: dict[str, frozenset[str]]
     clause_breaks: re.Pattern[str] | None
     officials: re.Pattern[str] | None
+    type_hedges: dict[str, list[re.Pattern[str]]]
+    type_after: dict[str, list[re.Pattern[str]]]
 
 
 SCRIPTS = {
@@ -250,6 +252,8 @@ def compile_events(topic: TopicConfig) -> CompiledEvents:
         )
         if topic.cases.officials
         else None,
+        type_hedges={t: c(r.hedged_by) for t, r in topic.events.items() if r.hedged_by},
+        type_after={t: c(r.hedged_after) for t, r in topic.events.items() if r.hedged_after},
     )
 
 
@@ -387,7 +391,8 @@ def extract(
             if other_language:
                 more = ce.by_script_more.get(etype, {})
                 regexes += [more[k] for k in (*written, "any") if k in more]
-            hit = _trigger(text, regexes, ce.hedges if rule.hedges else [], ce) if regexes else None
+            hedges = [*(ce.hedges if rule.hedges else []), *ce.type_hedges.get(etype, ())]
+            hit = _trigger(text, regexes, hedges, ce, ce.type_after.get(etype, [])) if regexes else None
             if hit is None:
                 continue
             trigger, looks_back = hit
@@ -479,12 +484,22 @@ def _place(text: str, at: int, rel: list[tuple[int, Mention]]) -> str | None:
     return min(places, key=lambda x: x[0])[1].entity.name if places else None
 
 
-def _hedged(text: str, start: int, end: int, hedges: list[re.Pattern[str]], ce: CompiledEvents) -> bool:
+def _hedged(
+    text: str,
+    start: int,
+    end: int,
+    hedges: list[re.Pattern[str]],
+    ce: CompiledEvents,
+    after: list[re.Pattern[str]] | None = None,
+) -> bool:
     head = text[max(0, start - 80) : start]
     if any(h.search(head) for h in hedges):
         return True
     tail = text[end : end + 40]
-    return bool(hedges) and any(h.search(tail) for h in ce.hedges_after)
+    if hedges and any(h.search(tail) for h in ce.hedges_after):
+        return True
+    rest = text[end : end + 160]
+    return any(h.search(rest) for h in after or [])
 
 
 def recalled(text: str, start: int, ce: CompiledEvents) -> bool:
@@ -497,13 +512,17 @@ def recalled(text: str, start: int, ce: CompiledEvents) -> bool:
 
 
 def _trigger(
-    text: str, triggers: list[re.Pattern[str]], hedges: list[re.Pattern[str]], ce: CompiledEvents
+    text: str,
+    triggers: list[re.Pattern[str]],
+    hedges: list[re.Pattern[str]],
+    ce: CompiledEvents,
+    after: list[re.Pattern[str]] | None = None,
 ) -> tuple[int, bool] | None:
     """Where the first trigger that no hedge undoes starts, preferring one that is not recalled."""
     best: tuple[bool, int] | None = None
     for regex in triggers:
         for m in regex.finditer(text):
-            if _hedged(text, m.start(), m.end(), hedges, ce):
+            if _hedged(text, m.start(), m.end(), hedges, ce, after):
                 continue
             cand = (recalled(text, m.start(), ce), m.start())
             if best is None or cand < best:

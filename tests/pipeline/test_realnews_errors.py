@@ -294,3 +294,31 @@ def test_a_korean_report_recalling_last_months_extension_adds_no_new_step() -> N
 def test_a_detention_told_in_another_language_is_on_topic(text: str) -> None:
     result = run(text)
     assert result.on_topic and "detention" in {e.type for e in result.events}
+
+
+@pytest.mark.parametrize(
+    ("text", "etype"),
+    [
+        (
+            "Seoul's foreign ministry said military cooperation between Russia and North Korea is a clear "
+            "violation of Security Council resolutions.",
+            "military_cooperation",
+        ),
+        (
+            "South Korea urged Russia and North Korea to immediately stop military cooperation.",
+            "military_cooperation",
+        ),
+        (
+            "Seoul condemned the pact signed by Russia and North Korea, saying it violates United Nations "
+            "sanctions.",
+            "sanctions",
+        ),
+    ],
+)
+def test_a_judgement_or_a_call_is_no_news_of_the_event(text: str, etype: str) -> None:
+    assert etype not in {e.type for e in run(text).events}
+
+
+def test_a_new_sanctions_package_is_still_news() -> None:
+    result = run("South Korea imposed sanctions on five Russian entities and two vessels on Tuesday.")
+    assert "sanctions" in {e.type for e in result.events}
