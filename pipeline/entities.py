@@ -15,8 +15,10 @@ the known person with that surname.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 from config.topic import TopicConfig
 from pipeline.models import Entity, EntityType
@@ -159,8 +161,8 @@ class SurfaceIndex:
     def find(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, folded surface) of every surface starting at a word start, the longest there."""
         low = text.replace("’", "'").casefold()
-        if len(low) != len(text):  # a rare character whose case folding changes its length
-            low = text.replace("’", "'")
+        if len(low) != len(text):  # a character whose case folding changes its length (İ, ß): fold per char
+            low = "".join(_fold_char(c) for c in text.replace("’", "'"))
         found = []
         latin, prefixes, prefix_first = self.latin, self.prefixes, self._prefix_first
         for word in _WORD.finditer(low):
@@ -186,6 +188,17 @@ class SurfaceIndex:
                         break
             found.sort()
         return found
+
+
+@lru_cache(maxsize=1024)
+def _fold_char(c: str) -> str:
+    """One character case-folded to one character: Turkish İ to i, a letter whose folding is longer
+    (ß) kept, so that positions in the folded text are positions in the text."""
+    folded = c.casefold()
+    if len(folded) == 1:
+        return folded
+    base = unicodedata.normalize("NFD", c)[0].casefold()
+    return base if len(base) == 1 else c
 
 
 @dataclass(frozen=True)

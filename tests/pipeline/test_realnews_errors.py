@@ -322,3 +322,19 @@ def test_a_judgement_or_a_call_is_no_news_of_the_event(text: str, etype: str) ->
 def test_a_new_sanctions_package_is_still_news() -> None:
     result = run("South Korea imposed sanctions on five Russian entities and two vessels on Tuesday.")
     assert "sanctions" in {e.type for e in result.events}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Korean: the ambassador "summoned" (소환), not only "called in" (초치)
+        "모스크바 주재 한국 대사가 러시아 외무부에 소환됐다.",
+        # Vietnamese: Russia is "Nga"
+        "Thứ trưởng Ngoại giao Hàn Quốc đã triệu Đại sứ Nga tại Seoul để phản đối hiệp ước.",
+        # Azerbaijani: the Republic of Korea, an active "summoned", and a dotted capital İ (its case
+        # folding is two characters long) that once hid every name in the text
+        "Koreya Respublikasının Xarici İşlər Nazirliyi Rusiyanın səfirini çağırıb.",
+    ],
+)
+def test_a_summons_told_in_another_language_is_a_protest(text: str) -> None:
+    assert "diplomatic_protest" in {e.type for e in run(text).events}
