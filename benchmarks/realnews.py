@@ -393,11 +393,28 @@ def run_once(
         write_backlog(rows, texts, backlog, seed, dates)
         with open_pipeline(redis_url, threads, 0, "ERROR") as app:
             t0 = time.perf_counter()
-            result = replay(app, [backlog])
+            result = replay(app, [backlog], alerts=True, wait_alerts_s=60)
             elapsed = time.perf_counter() - t0
             got = collect(app, rows)
             got["summary"] = result.summary()
+            got["alerts"] = alert_set(app)
+            # the same backlog again: nothing it tells is new
+            again = replay(app, [backlog], alerts=True, wait_alerts_s=60)
+            got["alerts_again"] = len(alert_set(app) - got["alerts"])
+            got["again_summary"] = again.summary()
     return got, elapsed
+
+
+def alert_set(app: Any) -> set[tuple[str, str, str, str]]:
+    """Every alert raised, as (rule, event type, case step, what it is about): the case, or the story
+    the alert's story now stands for (after merges), so that orders can be compared."""
+    from workers.alerting import recent
+
+    out = set()
+    for a in recent(app, limit=100_000):
+        about = f"case:{a.case_id}" if a.case_id else f"story:{app.store.story_root(a.story_id)}"
+        out.add((a.rule, a.event_type, a.status or "", about))
+    return out
 
 
 def enrich_cost(rows: list[dict[str, Any]], texts: dict[str, str]) -> dict[str, Any]:
@@ -541,7 +558,13 @@ def main(argv: list[str] | None = None) -> int:
     figures = {h: score([lab for lab in usable if lab.get("half") == h], got, labels) for h in halves}
     if args.half == "all" and not any(lab.get("half") for lab in usable):
         figures = {"all": score(usable, got, labels)}
-    result: dict[str, Any] = {"measured": True, "articles": len(usable), "figures": figures}
+    result: dict[str, Any] = {
+        "measured": True,
+        "articles": len(usable),
+        "figures": figures,
+        "alerts": len(got["alerts"]),
+        "alerts_again": got["alerts_again"],
+    }
     if len(runs) > 1:
         on = [lab for lab in usable if lab["on_topic"]]
 
@@ -554,6 +577,7 @@ def main(argv: list[str] | None = None) -> int:
 
         base = partition(runs[0])
         result["order_ari"] = [adjusted_rand(base, partition(g)) for g in runs[1:]]
+        result["order_alerts_differ"] = [len(runs[0]["alerts"] ^ g["alerts"]) for g in runs[1:]]
     if not args.no_cost:
         result["cost"] = enrich_cost(usable, texts)
     write_errors(args.errors, figures)
@@ -563,8 +587,16 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, ensure_ascii=False, default=str))
         return 0
     print_tables(console, figures, args.dates)
+    console.print(
+        f"alerts: {len(got['alerts'])} raised; the same backlog replayed again raised "
+        f"{got['alerts_again']} new"
+    )
     if "order_ari" in result:
         console.print(f"story partitions of the other orders against the first: ARI {result['order_ari']}")
+        console.print(
+            "alerts of the other orders not in the first, or the other way round: "
+            f"{result['order_alerts_differ']}"
+        )
     if "cost" in result:
         c = result["cost"]
         console.print(

@@ -104,6 +104,8 @@ def test_realnews_measures_both_halves_on_a_real_pipeline(
     assert dev["dates"] == {"labelled": 1, "right": 1}  # read from the URL
     assert test["on_topic"] == {"precision": 1.0, "recall": 1.0, "tp": 1, "fp": 0, "fn": 0}
     assert test["events"]["diplomatic_protest"]["tp"] == 1
+    # the detention raised its alert, and the same backlog replayed again raised nothing new
+    assert result["alerts"] >= 1 and result["alerts_again"] == 0
     assert errors.read_text(encoding="utf-8").startswith("# realnews errors")
 
 
