@@ -293,7 +293,7 @@ _DATELINE = re.compile(r"^\s*[A-ZА-ЯЁ][A-ZА-ЯЁ .-]{2,30},\s[^—–]{0,30}
 _HAS_PRONOUN = re.compile(r"\b(he|him|his|she|her)\b|(?<!\w)(его|ему|него|она|её|ее)(?!\w)", re.IGNORECASE)
 # a nationality word before one of these names a group acting, not a detainee ("Russian officers")
 _GROUPS = re.compile(
-    r"^[\s-]*(security |border |state )?"
+    r"^[\s-]*(security |border |state |coast )?"
     r"(defectors?|workers?|officials?|authorities|troops|soldiers|diplomats?|"
     r"media|side|government|police|officers?|guards?|investigators?|courts?|prosecutors?|embassy|consulate)\b",
     re.IGNORECASE,
@@ -369,6 +369,7 @@ def extract(
     other_language = language not in topic.main_languages
     ref_year = None if pub else reference_year(" ".join(s.text for s in sentences))
     labels = {k: a.label or k for k, a in topic.actors.items()}
+    by_label = {label: k for k, label in labels.items()}
     case_types = set(topic.cases.events)
     found: list[Found] = []
     seen: set[tuple[str, str | None, str | None, str | None, str | None, bool]] = set()
@@ -443,6 +444,11 @@ def extract(
                 ):
                     # no detainee of the subject's nationalities: someone else's case
                     continue
+                sides = ce.between.get(etype)
+                holder = by_label.get(event.actor or "")
+                nat = by_label.get(event.nationality or "")
+                if sides and ((holder and holder not in sides) or (nat and nat not in sides)):
+                    continue  # held by, or a national of, a third country: North Korea frees a Russian boat
             else:
                 actor_m, targets = _actor_target(text, trigger, rel)
                 if not _between(actor_m, targets, ce.between.get(etype)):

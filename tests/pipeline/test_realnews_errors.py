@@ -352,3 +352,21 @@ def test_a_summons_told_in_another_language_is_a_protest(text: str) -> None:
 )
 def test_consular_help_told_in_korean_or_chinese_is_consular_access(text: str) -> None:
     assert "consular_access" in {e.type for e in run(text).events}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "North Korea has released a Russian fishing boat and its crew, the Russian embassy in Pyongyang said.",
+        "Russian coast guards detained North Korean fishermen off the coast, Seoul's media reported.",
+    ],
+)
+def test_a_third_country_holding_or_held_is_not_the_subjects_case(text: str) -> None:
+    assert not {"detention", "release"} & {e.type for e in run(text).events}
+
+
+def test_russia_freeing_a_south_korean_is_still_a_release() -> None:
+    result = run(
+        "Russia released South Korean missionary Baek Won-soon on Friday, Seoul's foreign ministry said."
+    )
+    assert "release" in {e.type for e in result.events}
