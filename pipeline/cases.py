@@ -113,18 +113,16 @@ def case_ids(events: tuple[Event, ...] | list[Event]) -> tuple[str, ...]:
     return tuple(sorted({r.case_id for r in reports(events) if r.case_id}))
 
 
-def _same_surname(a: str | None, b: str | None) -> bool:
+def _surname(person: str | None) -> str:
+    """The romanization-proof key of a name's first word (a Korean name's surname), or ""."""
     from pipeline.entities import skeleton
 
-    wa, wb = (a or "").replace("-", " ").split(), (b or "").replace("-", " ").split()
-    return bool(wa and wb) and skeleton(wa[0]) == skeleton(wb[0])
-
-
-def _surname_key(case: Case) -> str:
-    from pipeline.entities import skeleton
-
-    words = case.person.replace("-", " ").split()
+    words = (person or "").replace("-", " ").split()
     return skeleton(words[0]) if words else ""
+
+
+def _same_surname(a: str | None, b: str | None) -> bool:
+    return bool(_surname(a)) and _surname(a) == _surname(b)
 
 
 def match(report: CaseReport, cases: list[Case], reported_at: datetime | None = None) -> str | None:
@@ -143,7 +141,7 @@ def match(report: CaseReport, cases: list[Case], reported_at: datetime | None = 
         return None
     same_nat = [c for c in cases if c.nationality == report.nationality and _active(c, reported_at)]
     if report.surname:
-        named = [c for c in same_nat if _surname_key(c) == report.surname]
+        named = [c for c in same_nat if _surname(c.person) == report.surname]
         return named[0].id if len(named) == 1 else None
     agreeing = [
         c
