@@ -75,6 +75,8 @@ from rich.progress import (  # noqa: E402
 )
 from rich.table import Table  # noqa: E402
 
+from workers.tables import summary_table  # noqa: E402
+
 DEFAULT_PAGES = (ROOT / ".." / "shared" / "datasets" / "extraction" / "html").resolve()
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 PAGE_SUFFIXES = (".html", ".htm", ".html.gz")
@@ -572,12 +574,7 @@ def measure_threads(
     out.print(table)
 
     summary = pipe["summary"]
-    counts = Table(title=f"replay summary (best run {summary['run_id']})")
-    for key in summary:
-        if key != "run_id":
-            counts.add_column(key, justify="right")
-    counts.add_row(*(str(v) for k, v in summary.items() if k != "run_id"))
-    out.print(counts)
+    out.print(summary_table(summary, f"replay summary (best run {summary['run_id']})"))
     for where, problem in pipe["problems"][:10]:
         err.print(f"[yellow]{where}[/]: {problem}", highlight=False)
     if len(pipe["problems"]) > 10:

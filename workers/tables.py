@@ -53,3 +53,13 @@ def records_table(records: list[Record], *, title: str, alerts: dict[str, list[s
             row.append(", ".join(alerts.get(rec.id, [])))
         table.add_row(*row)
     return table
+
+
+def summary_table(summary: dict[str, object], title: str) -> Table:
+    """A replay's outcome counts as one row, a column per outcome (the run id is in the title)."""
+    table = Table(title=title)
+    counts = {k: v for k, v in summary.items() if k != "run_id"}
+    for key in counts:
+        table.add_column(key, justify="right")
+    table.add_row(*(str(v) for v in counts.values()))
+    return table

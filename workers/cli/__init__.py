@@ -25,7 +25,7 @@ from workers.cli.common import (
     print_json,
     wait_for_signal,
 )
-from workers.tables import published_label, records_table
+from workers.tables import published_label, records_table, summary_table
 
 # How long `replay --alerts` with its own workers waits, past the last item, for alert deliveries
 # that have not been tried yet (plus NEWSWATCH_ALERT_HOLD_S and one HTTP deadline).
@@ -123,12 +123,7 @@ def replay(
     if as_json:
         print_json(summary)
     else:
-        table = Table(title=f"replay {result.run_id}")
-        for key in summary:
-            if key != "run_id":
-                table.add_column(key, justify="right")
-        table.add_row(*(str(v) for k, v in summary.items() if k != "run_id"))
-        out.print(table)
+        out.print(summary_table(summary, f"replay {result.run_id}"))
     if result.alerts_waiting:
         err.print(f"{result.alerts_waiting} alert deliveries wait for a retry (newswatch alerts list)")
     if summary["errors"]:
