@@ -148,13 +148,20 @@ def _entry_outcome(app: App, entry_id: str, *, alerts: bool = True) -> tuple[str
 
 def process_entry(entry_id: str) -> None:
     """Fetch one feed entry's page and take it through the stages."""
-    _entry_outcome(current(), entry_id)
+    app = current()
+    with metrics.batched(app):  # the message's metrics in one round trip
+        _entry_outcome(app, entry_id)
 
 
 def process_item(item_id: str, run_id: str, alerts: bool = False) -> None:
     """Take one queued work item (a replayed page or text, or a failed feed entry run again)
     through the stages; record its outcome on the run."""
     app = current()
+    with metrics.batched(app):  # the message's metrics in one round trip
+        _item_outcome(app, item_id, run_id, alerts)
+
+
+def _item_outcome(app: App, item_id: str, run_id: str, alerts: bool) -> None:
     payload = None
     failure_key = None
     try:

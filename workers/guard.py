@@ -86,8 +86,7 @@ def _child_main(conn: Connection) -> None:
             if request[0] == "feed":
                 reply: tuple[Any, ...] = ("ok", _parse(*request[1:]))
             else:
-                page_json, templates, now, max_html_bytes = request[1:]
-                page = Page.model_validate_json(page_json)
+                page, templates, now, max_html_bytes = request[1:]
                 article = clean(page, now=now, max_html_bytes=max_html_bytes, templates=templates)
                 reply = ("ok", article.model_dump_json())
         except PipelineError as exc:
@@ -138,7 +137,7 @@ class CleanerProcess:
         now: datetime | None = None,
     ) -> Article:
         started = time.monotonic()
-        request = ("clean", page.model_dump_json(), templates, now or datetime.now(UTC), max_html_bytes)
+        request = ("clean", page, templates, now or datetime.now(UTC), max_html_bytes)
         try:
             reply = self._call(request, timeout_s)
         except _Died:

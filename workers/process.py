@@ -36,13 +36,18 @@ def process_article(app: App, article: Article, *, alerts: bool) -> Saved:
     def build(verdict: DedupVerdict, previous: Record | None) -> Record:
         return build_record(article, fps, verdict, enrichment, previous)
 
-    profile = story_profile(
-        article.text,
-        article.title,
-        app.config.topic,
-        entities=[(e.id, e.type, e.name) for e in enrichment.entities],
-        events=[(e.type, e.status) for e in enrichment.events],
-        outlet=f"{article.source} {article.site_name or ''}",
+    # what places a record in a story; only on-topic records have one (most pages a feed gives are not)
+    profile = (
+        story_profile(
+            article.text,
+            article.title,
+            app.config.topic,
+            entities=[(e.id, e.type, e.name) for e in enrichment.entities],
+            events=[(e.type, e.status) for e in enrichment.events],
+            outlet=f"{article.source} {article.site_name or ''}",
+        )
+        if enrichment.on_topic
+        else None
     )
     with metrics.timed(app, "dedup_decision_seconds"):
         saved = app.store.save(article, fps, build, profile)
