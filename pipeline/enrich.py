@@ -30,7 +30,16 @@ from pipeline.entities import (
     find_mentions,
     fold,
 )
-from pipeline.events import RECENT, YEAR, CompiledEvents, Found, compile_events, extract, split_sentences
+from pipeline.events import (
+    RECENT,
+    YEAR,
+    CompiledEvents,
+    Found,
+    compile_events,
+    extract,
+    lowered,
+    split_sentences,
+)
 from pipeline.models import Article, Enrichment
 
 CO_SCALE = 2.0  # strength at which a pair's score reaches 1 - 1/e
@@ -96,10 +105,11 @@ def lead_rule(found: list[Found], title: str, topic: TopicConfig, compiled: Comp
     the article recalls (a detention story's "after Seoul joined Western sanctions"), not its news."""
     held = set(topic.lead_types)
     in_lead = {f.event.type for f in found if not f.event.background and f.sentence < topic.lead_sentences}
+    low_title = lowered(title)
     in_title = {
         t
         for t, groups in compiled.events.by_script.items()
-        if title and any(r.search(title) for r in groups.values())
+        if title and any(r.search(low_title) for r in groups.values())
     }
     out = []
     promoted: set[str] = set()

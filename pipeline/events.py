@@ -213,9 +213,23 @@ def _alternatives(pattern: str) -> list[str]:
     return [*parts, pattern[start:-1]] if parts else [pattern]
 
 
+def lowered(text: str) -> str:
+    """The text in lower case, character for character (positions in it are positions in the text)."""
+    low = text.lower()
+    return low if len(low) == len(text) else "".join(c.lower()[0] for c in text)  # İ -> i, as re does
+
+
+def _lower_pattern(pattern: str) -> str:
+    """A pattern for lowered text: its letters in lower case, escapes (\\W, \\B ...) untouched."""
+    return re.sub(r"(\\.)|([^\\]+)", lambda m: m.group(1) or m.group(2).lower(), pattern)
+
+
 def _by_script(patterns: list[str]) -> dict[str, re.Pattern[str]]:
     """A type's patterns grouped by the script of their letters ("any" when they mix scripts), each
-    group one alternation: a sentence is searched only by the patterns of its own scripts, once."""
+    group one alternation: a sentence is searched only by the patterns of its own scripts, once.
+
+    Compiled in lower case, to search ``lowered`` text: the same matches as IGNORECASE at less than
+    half its cost in Latin script and a sixth in Cyrillic (measured on the real-news set)."""
     groups: dict[str, list[str]] = {}
     for pattern in (alt for p in patterns for alt in _alternatives(p)):
         # letters outside escapes and classes' shorthand: \w, \b, \s are not Latin words
@@ -223,7 +237,7 @@ def _by_script(patterns: list[str]) -> dict[str, re.Pattern[str]]:
         found = scripts_of(letters)
         key = found.pop() if len(found) == 1 else "any"
         groups.setdefault(key, []).append(pattern)
-    return {k: re.compile("|".join(f"(?:{p})" for p in v), re.IGNORECASE) for k, v in groups.items()}
+    return {k: re.compile("|".join(f"(?:{_lower_pattern(p)})" for p in v)) for k, v in groups.items()}
 
 
 def compile_events(topic: TopicConfig) -> CompiledEvents:
@@ -374,6 +388,17 @@ def extract(
     found: list[Found] = []
     seen: set[tuple[str, str | None, str | None, str | None, str | None, bool]] = set()
     last_detainee: tuple[int, Mention, bool] | None = None  # sentence, person, told as background
+    # per event type, what every sentence is searched with: its hedges, and its triggers by script
+    plan = [
+        (
+            etype,
+            rule,
+            [*(ce.hedges if rule.hedges else []), *ce.type_hedges.get(etype, ())],
+            ce.type_after.get(etype, []),
+        )
+        for etype, rule in topic.events.items()
+    ]
+    triggers: dict[tuple[str, frozenset[str]], list[re.Pattern[str]]] = {}
     for i, sent in enumerate(sentences):
         text = sent.text
         dateline = _DATELINE.match(text) if i == 0 else None
@@ -385,15 +410,12 @@ def extract(
         window = _actors(here) | _actors(before)
         if not window and last_detainee is None:
             continue  # no party of the subject in sight: no event of it here
-        written = scripts_of(text)
-        for etype, rule in topic.events.items():
-            groups = ce.by_script[etype]
-            regexes = [groups[k] for k in (*written, "any") if k in groups]
-            if other_language:
-                more = ce.by_script_more.get(etype, {})
-                regexes += [more[k] for k in (*written, "any") if k in more]
-            hedges = [*(ce.hedges if rule.hedges else []), *ce.type_hedges.get(etype, ())]
-            hit = _trigger(text, regexes, hedges, ce, ce.type_after.get(etype, [])) if regexes else None
+        written = frozenset(scripts_of(text))
+        low = lowered(text)
+        for etype, rule, hedges, after in plan:
+            if (regexes := triggers.get((etype, written))) is None:
+                regexes = triggers[etype, written] = _triggers_for(ce, etype, written, other_language)
+            hit = _trigger(text, low, regexes, hedges, ce, after) if regexes else None
             if hit is None:
                 continue
             trigger, looks_back = hit
@@ -517,17 +539,31 @@ def recalled(text: str, start: int, ce: CompiledEvents) -> bool:
     )
 
 
+def _triggers_for(
+    ce: CompiledEvents, etype: str, written: frozenset[str], other_language: bool
+) -> list[re.Pattern[str]]:
+    """The trigger alternations of a type for a sentence in these scripts."""
+    groups = ce.by_script[etype]
+    regexes = [groups[k] for k in (*sorted(written), "any") if k in groups]
+    if other_language:
+        more = ce.by_script_more.get(etype, {})
+        regexes += [more[k] for k in (*sorted(written), "any") if k in more]
+    return regexes
+
+
 def _trigger(
     text: str,
+    low: str,
     triggers: list[re.Pattern[str]],
     hedges: list[re.Pattern[str]],
     ce: CompiledEvents,
     after: list[re.Pattern[str]] | None = None,
 ) -> tuple[int, bool] | None:
-    """Where the first trigger that no hedge undoes starts, preferring one that is not recalled."""
+    """Where the first trigger that no hedge undoes starts, preferring one that is not recalled;
+    ``triggers`` search ``low``, the text ``lowered``."""
     best: tuple[bool, int] | None = None
     for regex in triggers:
-        for m in regex.finditer(text):
+        for m in regex.finditer(low):
             if _hedged(text, m.start(), m.end(), hedges, ce, after):
                 continue
             cand = (recalled(text, m.start(), ce), m.start())
