@@ -1,5 +1,6 @@
 """Events from the seed articles (rewritten in our own words in tests/testdata/seeds)."""
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -126,3 +127,23 @@ def test_a_summons_in_korea_japan_news_is_not_a_subject_event() -> None:
     text = "South Korea summoned a senior Japanese diplomat on Tuesday to protest a museum exhibit in Tokyo."
     result = enrich(article(text), TOPIC)
     assert result.events == () and not result.on_topic
+
+
+def test_triggers_searched_in_lower_case_match_what_ignorecase_matches() -> None:
+    """Trigger alternations run on the lowered sentence; escapes keep their meaning, positions hold."""
+    from pipeline.events import _by_script, lowered
+
+    patterns = [r"(detained|\bARRESTED\b|held in Moscow)", r"(задержан\w*|МИД\W+России)", r"\Bhel\B"]
+    sentences = [
+        "Russia's FSB DETAINED a South Korean, later Arrested in Vladivostok and Held In Moscow.",
+        "Он был ЗАДЕРЖАН, заявили в МИД  России.",
+        "İstanbul reports: a man was detained.",  # İ lowers to two characters; positions must not move
+        "The shelter held no one.",
+    ]
+    for sentence in sentences:
+        low = lowered(sentence)
+        assert len(low) == len(sentence)
+        for pattern in patterns:
+            (regex,) = _by_script([pattern]).values()
+            expected = [m.span() for m in re.finditer(pattern, sentence, re.IGNORECASE)]
+            assert [m.span() for m in regex.finditer(low)] == expected, (pattern, sentence)
