@@ -40,3 +40,19 @@ def test_unknown_people_and_the_longest_name_win() -> None:
 def test_joint_words_name_both_actors() -> None:
     found = entities("북러 조약 체결 이후 한러 관계가 악화됐다.")
     assert {"russia", "north_korea", "south_korea"} <= set(found)
+
+
+def test_surfaces_are_found_where_a_word_starts_and_nowhere_else() -> None:
+    from pipeline.entities import SurfaceIndex
+
+    index = SurfaceIndex(["Seoul", "South Korea", "Korea", "러시아", "Москва", "Москв"])
+    text = "Seoul's envoy, not Seoulite; xSeoul; South Korea and Korea; 러시아에서, 북러시아; в Москве, subMoscow."
+    found = [(text[s:e], surface) for s, e, surface in index.find(text)]
+    assert found == [
+        ("Seoul", "seoul"),  # at the very start, before a possessive
+        ("South Korea", "south korea"),  # the longest surface where a word starts ...
+        ("Korea", "korea"),  # ... and every other word start (find_mentions keeps the longest)
+        ("Korea", "korea"),
+        ("러시아", "러시아"),  # a Korean particle follows; inside 북러시아 no word starts at 러
+        ("Москв", "москв"),  # a Russian ending follows
+    ]
