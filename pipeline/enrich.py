@@ -29,6 +29,7 @@ from pipeline.entities import (
     collect,
     find_mentions,
     fold,
+    lowered,
 )
 from pipeline.events import (
     RECENT,
@@ -37,7 +38,6 @@ from pipeline.events import (
     Found,
     compile_events,
     extract,
-    lowered,
     split_sentences,
 )
 from pipeline.models import Article, Enrichment

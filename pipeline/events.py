@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from config.topic import TopicConfig
-from pipeline.entities import Mention, latin_surname, skeleton, slug
+from pipeline.entities import Mention, latin_surname, lowered, skeleton, slug
 from pipeline.models import Event
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。])[\"'”’»)]*\s+(?=[\"'“‘«(]?[A-ZА-ЯЁ\d\uac00-\ud7a3])")
@@ -211,12 +211,6 @@ def _alternatives(pattern: str) -> list[str]:
             parts.append(pattern[start:i])
             start = i + 1
     return [*parts, pattern[start:-1]] if parts else [pattern]
-
-
-def lowered(text: str) -> str:
-    """The text in lower case, character for character (positions in it are positions in the text)."""
-    low = text.lower()
-    return low if len(low) == len(text) else "".join(c.lower()[0] for c in text)  # İ -> i, as re does
 
 
 def _lower_pattern(pattern: str) -> str:

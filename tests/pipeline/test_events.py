@@ -131,7 +131,8 @@ def test_a_summons_in_korea_japan_news_is_not_a_subject_event() -> None:
 
 def test_triggers_searched_in_lower_case_match_what_ignorecase_matches() -> None:
     """Trigger alternations run on the lowered sentence; escapes keep their meaning, positions hold."""
-    from pipeline.events import _by_script, lowered
+    from pipeline.entities import lowered
+    from pipeline.events import _by_script
 
     patterns = [r"(detained|\bARRESTED\b|held in Moscow)", r"(задержан\w*|МИД\W+России)", r"\Bhel\B"]
     sentences = [
