@@ -157,6 +157,9 @@ def _year_for(month: int, day: int, published: date | None) -> int | None:
 
 @dataclass(frozen=True)
 class CompiledEvents:
+    """The topic's event patterns, compiled in lower case: every one searches the ``lowered``
+    sentence (the same matches as IGNORECASE, several times faster), at the sentence's positions."""
+
     requires: dict[str, list[re.Pattern[str]]]
     background: list[re.Pattern[str]]
     hedges: list[re.Pattern[str]]
@@ -235,8 +238,8 @@ def _by_script(patterns: list[str]) -> dict[str, re.Pattern[str]]:
 
 
 def compile_events(topic: TopicConfig) -> CompiledEvents:
-    def c(patterns: list[str]) -> list[re.Pattern[str]]:
-        return [re.compile(p, re.IGNORECASE) for p in patterns]
+    def c(patterns: list[str]) -> list[re.Pattern[str]]:  # searched in the ``lowered`` sentence
+        return [re.compile(_lower_pattern(p)) for p in patterns]
 
     return CompiledEvents(
         by_script={t: _by_script(r.patterns) for t, r in topic.events.items()},
@@ -251,12 +254,13 @@ def compile_events(topic: TopicConfig) -> CompiledEvents:
         recalled=c(topic.recalled),
         recalled_after=c(topic.recalled_after),
         between={t: frozenset(r.between) for t, r in topic.events.items() if r.between},
-        clause_breaks=re.compile("|".join(f"(?:{p})" for p in topic.cases.clause_breaks), re.IGNORECASE)
+        clause_breaks=re.compile("|".join(f"(?:{_lower_pattern(p)})" for p in topic.cases.clause_breaks))
         if topic.cases.clause_breaks
         else None,
         officials=re.compile(
-            r"\b(?:" + "|".join(re.escape(w) for w in topic.cases.officials) + r")\b\W*(?:\w+\W+){0,2}$",
-            re.IGNORECASE,
+            r"\b(?:"
+            + "|".join(re.escape(w.lower()) for w in topic.cases.officials)
+            + r")\b\W*(?:\w+\W+){0,2}$"
         )
         if topic.cases.officials
         else None,
@@ -413,10 +417,10 @@ def extract(
             if hit is None:
                 continue
             trigger, looks_back = hit
-            if ce.requires[etype] and not any(r.search(text) for r in ce.requires[etype]):
+            if ce.requires[etype] and not any(r.search(low) for r in ce.requires[etype]):
                 continue
             when = event_date(text, pub, precision == "day")
-            background = looks_back or is_background(text, ce, pub, when, ref_year)
+            background = looks_back or is_background(low, ce, pub, when, ref_year)
             rel = [(m.start - sent.start, m) for m in here]
             place = _place(text, trigger, rel)
             scope = set(window)
@@ -424,7 +428,7 @@ def extract(
             if etype in case_types:
                 earlier = last_detainee[1] if last_detainee and i - last_detainee[0] <= 3 else None
                 event, who = _case_event(
-                    etype, text, trigger, rel, before, labels, ce, place, when, background, earlier
+                    etype, text, low, trigger, rel, before, labels, ce, place, when, background, earlier
                 )
                 if who is not None:
                     scope |= who.actors  # the detainee carried over from the sentences before
@@ -558,9 +562,9 @@ def _trigger(
     best: tuple[bool, int] | None = None
     for regex in triggers:
         for m in regex.finditer(low):
-            if _hedged(text, m.start(), m.end(), hedges, ce, after):
+            if _hedged(low, m.start(), m.end(), hedges, ce, after):
                 continue
-            cand = (recalled(text, m.start(), ce), m.start())
+            cand = (recalled(low, m.start(), ce), m.start())
             if best is None or cand < best:
                 best = cand
             if not cand[0]:
@@ -599,6 +603,7 @@ def _between(actor: Mention | None, targets: list[Mention], sides: frozenset[str
 def _case_event(
     etype: str,
     text: str,
+    low: str,
     at: int,
     rel: list[tuple[int, Mention]],
     before: list[Mention],
@@ -618,8 +623,8 @@ def _case_event(
         if m.entity.type == "person"
         and not m.entity.official
         and not _RELATIVE.match(text, pos + len(m.text))
-        and not (ce.officials and ce.officials.search(text[max(0, pos - 60) : pos]))
-        and same_clause(text, pos, at, ce)
+        and not (ce.officials and ce.officials.search(low[max(0, pos - 60) : pos]))
+        and same_clause(low, pos, at, ce)
     )
     detainee = people[0][2] if people else None
     # only officials, or a detainee's relative ("Baek's wife ... released her"), named here: "her" is not
@@ -679,10 +684,10 @@ def _case_event(
     status = None
     who_at = next((pos for pos, m in rel if m is detainee), None)
     if etype == "detention":
-        status = _status(text, ce, who_at, exclude=("released", "exchanged")) or "detained"
+        status = _status(low, ce, who_at, exclude=("released", "exchanged")) or "detained"
     elif etype == "release":
-        status = _status(text, ce, who_at, only=("released", "exchanged")) or "released"
-    charge = _first(ce.charges, text)
+        status = _status(low, ce, who_at, only=("released", "exchanged")) or "released"
+    charge = _first(ce.charges, low)
     event = Event(
         type=etype,
         evidence=text.strip()[:500],
@@ -708,8 +713,9 @@ def _status(
     only: tuple[str, ...] = (),
     exclude: tuple[str, ...] = (),
 ) -> str | None:
-    """The most specific status the sentence reports: its verb not hedged ("punishable by up to 20
-    years"), not looking back ("after he was deported"), in the detainee's clause when they are named."""
+    """The most specific status the (``lowered``) sentence reports: its verb not hedged ("punishable
+    by up to 20 years"), not looking back ("after he was deported"), in the detainee's clause when
+    they are named."""
     for name, regexes in ce.statuses:
         if (only and name not in only) or name in exclude:
             continue
