@@ -251,9 +251,15 @@ def read_inputs(paths: list[Path], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Ite
             yield Item(str(path), error=f"{path}: not JSONL, HTML or WARC (by its name)")
 
 
-def item_id(payload: dict[str, Any]) -> str:
-    """The same input gives the same id, so a restarted replay re-sends the same items."""
-    return digest(json.dumps(payload, sort_keys=True), 24)
+def item_id(payload: dict[str, Any] | str) -> str:
+    """The same input gives the same id, so a restarted replay re-sends the same items (``payload``:
+    the item, or its JSON as ``serialized`` gives it)."""
+    return digest(payload if isinstance(payload, str) else serialized(payload), 24)
+
+
+def serialized(payload: dict[str, Any]) -> str:
+    """An item's JSON, the one form both its id and the stored item are made from."""
+    return json.dumps(payload, sort_keys=True)
 
 
 def failed_items(app: App) -> Iterator[Item]:
@@ -307,12 +313,13 @@ def replay(
             key = f"input:{digest(item.where, 24)}"
             app.store.note_outcome(key, item.outcome, _coded(item.error or "unreadable"), where=item.where)
             continue
-        iid = item_id(item.payload)
+        raw = serialized(item.payload)  # a page's HTML is serialized once, for its id and the store
+        iid = item_id(raw)
         if iid in where_of:  # the same item twice in one input: its outcome is the first one's
             result.counts["unchanged"] += 1
             continue
         where_of[iid] = item.where
-        app.store.put_item(result.run_id, iid, item.payload, app.settings.page_ttl_s)
+        app.store.put_item(result.run_id, iid, raw, app.settings.page_ttl_s)
         app.send("process_item", item_id=iid, run_id=result.run_id, alerts=alerts)
         sent += 1
         while sent - app.store.run_done(result.run_id) > MAX_IN_FLIGHT:

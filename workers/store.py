@@ -559,8 +559,10 @@ class RedisStore:
 
     # A work item's payload is kept per run: two replays of one backlog at once each have their own.
 
-    def put_item(self, run_id: str, item_id: str, payload: dict[str, object], ttl_s: int) -> None:
-        self.r.set(self.k("item", run_id, item_id), json.dumps(payload), ex=ttl_s)
+    def put_item(self, run_id: str, item_id: str, payload: dict[str, object] | str, ttl_s: int) -> None:
+        """Keep a work item until a worker takes it (``payload``: the item, or its JSON)."""
+        raw = payload if isinstance(payload, str) else json.dumps(payload)
+        self.r.set(self.k("item", run_id, item_id), raw, ex=ttl_s)
 
     def get_item(self, run_id: str, item_id: str) -> dict[str, object] | None:
         raw = self.r.get(self.k("item", run_id, item_id))
