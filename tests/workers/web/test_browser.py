@@ -16,6 +16,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.workers.web.conftest import HOSTILE
 from workers.app import App
@@ -89,9 +90,14 @@ def test_search_finds_a_record(browser: WebDriver, base: str, tmp_path: Path) ->
     box = form.find_element(By.NAME, "q")
     box.send_keys("Zakharova")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    # the click starts a navigation; read the results page once it has come, not the form's page
+    WebDriverWait(browser, 10).until(
+        lambda b: (
+            "q=Zakharova" in b.current_url and b.execute_script("return document.readyState") == "complete"
+        )
+    )
     titles = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".results a.title")]
     assert any("consular access for detained South Korean" in t for t in titles), titles
-    assert "q=Zakharova" in browser.current_url
     shot(browser, tmp_path, "search")
 
 
