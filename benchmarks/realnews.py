@@ -25,7 +25,10 @@ against the labels, per half (``dev`` is what rules may be tuned on; ``test`` is
 - stories: adjusted Rand index of the story partition over on-topic articles;
 - reprints: labelled copies found as copies of their original, and different stories merged;
 - dates: labelled publication dates read at the labelled precision (from ``published`` with
-  ``--dates feed``, from the URL and the text with ``--dates text``).
+  ``--dates feed``, from the URL and the text with ``--dates text``);
+- alerts: how many were raised on the half's articles, how many of them repeat an alert already
+  raised on the same labelled story, event and case step (the reader is told the same thing again),
+  and how many are about an event the article's label does not have.
 
 ``--orders N`` replays the backlog N times in different random orders (each on a fresh prefix) and
 reports how far the story partitions agree with each other. Every error is written, with its evidence
@@ -59,7 +62,7 @@ from rich.table import Table  # noqa: E402
 
 from benchmarks.events import TYPES as EVENT_TYPES  # noqa: E402
 from benchmarks.replay import open_pipeline, redis_answers  # noqa: E402
-from pipeline.urls import digest  # noqa: E402
+from pipeline.urls import article_id, canonical_url, digest  # noqa: E402
 
 # the ledger's statuses in the labels' words (LABELS.md)
 STATUS_AS_LABELLED = {"appeal_decided": "appeal_rejected", "exchanged": "released"}
@@ -130,7 +133,6 @@ def write_backlog(
 
 def collect(app: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Per labelled URL: its record and the record of the original it resolves to; and every case."""
-    from pipeline.urls import article_id, canonical_url
     from workers.cases import list_cases
 
     out: dict[str, dict[str, Any]] = {}
@@ -334,6 +336,27 @@ def score(
             merged_wrong += 1
             errors["reprint wrongly merged"].append(f"{label['url']}\n    stored as a copy of {root.url}")
 
+    # alerts: one per real happening is what a reader wants; a second alert on a labelled story's same
+    # event (and case step) tells them the same thing again
+    label_of = {article_id(canonical_url(lab["url"])): lab for lab in rows}
+    told: Counter[tuple[str, str, str, str | None, str | None]] = Counter()
+    off_label = 0
+    for record_id, rule, etype, status, case in got.get("alert_list", []):
+        lab = label_of.get(record_id)
+        if lab is None:
+            continue  # raised on an article of the other half
+        told[(lab["story"], rule, etype, status, case)] += 1
+        if not lab.get("on_topic") or etype not in (lab.get("events") or []):
+            off_label += 1
+            errors["alert on an event the article does not report"].append(
+                f"{lab['url']}: {rule} {etype} {status or ''}"
+            )
+    for (story, rule, etype, status, case), n in sorted(told.items()):
+        if n > 1:
+            errors["alert repeated"].append(
+                f"{story}: {rule} {etype} {status or ''} {case or ''}: {n} alerts"
+            )
+
     # dates
     dated = right = 0
     for label in rows:
@@ -358,6 +381,11 @@ def score(
         "on_topic_articles": len(on),
         "reprints": {"labelled": copies, "caught": caught, "wrongly_merged": merged_wrong},
         "dates": {"labelled": dated, "right": right},
+        "alerts": {
+            "raised": sum(told.values()),
+            "repeated": sum(n - 1 for n in told.values()),
+            "off_label": off_label,
+        },
         "errors": dict(errors),
     }
 
@@ -398,11 +426,19 @@ def run_once(
             got = collect(app, rows)
             got["summary"] = result.summary()
             got["alerts"] = alert_set(app)
+            got["alert_list"] = alert_list(app)
             # the same backlog again: nothing it tells is new
             again = replay(app, [backlog], alerts=True, wait_alerts_s=60)
             got["alerts_again"] = len(alert_set(app) - got["alerts"])
             got["again_summary"] = again.summary()
     return got, elapsed
+
+
+def alert_list(app: Any) -> list[tuple[str, str, str, str | None, str | None]]:
+    """Every alert raised, as (record it was raised on, rule, event type, case step, case)."""
+    from workers.alerting import recent
+
+    return [(a.record_id, a.rule, a.event_type, a.status, a.case_id) for a in recent(app, limit=100_000)]
 
 
 def alert_set(app: Any) -> set[tuple[str, str, str, str]]:
@@ -484,6 +520,14 @@ def print_tables(console: Console, figures: dict[str, dict[str, Any]], dates: st
     t.add_row(
         f"dates right / labelled ({'from published' if dates == 'feed' else 'from URL and text'})",
         *(f"{figures[h]['dates']['right']} / {figures[h]['dates']['labelled']}" for h in halves),
+    )
+    t.add_row(
+        "alerts raised (repeating one already raised; on an event not reported)",
+        *(
+            f"{figures[h]['alerts']['raised']} ({figures[h]['alerts']['repeated']}; "
+            f"{figures[h]['alerts']['off_label']})"
+            for h in halves
+        ),
     )
     t.add_row("not stored", *(str(figures[h]["missing"]) for h in halves))
     console.print(t)

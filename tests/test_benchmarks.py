@@ -106,6 +106,8 @@ def test_realnews_measures_both_halves_on_a_real_pipeline(
     assert test["events"]["diplomatic_protest"]["tp"] == 1
     # the detention raised its alert, and the same backlog replayed again raised nothing new
     assert result["alerts"] >= 1 and result["alerts_again"] == 0
+    # each half's alerts are about what its articles report, each thing told once
+    assert dev["alerts"]["raised"] >= 1 and dev["alerts"]["repeated"] == 0 and dev["alerts"]["off_label"] == 0
     assert errors.read_text(encoding="utf-8").startswith("# realnews errors")
 
 
