@@ -351,7 +351,9 @@ def score(
             errors["alert on an event the article does not report"].append(
                 f"{lab['url']}: {rule} {etype} {status or ''}"
             )
-    for (story, rule, etype, status, case), n in sorted(told.items()):
+    for (story, rule, etype, status, case), n in sorted(
+        told.items(), key=lambda kv: [x or "" for x in kv[0]]
+    ):
         if n > 1:
             errors["alert repeated"].append(
                 f"{story}: {rule} {etype} {status or ''} {case or ''}: {n} alerts"
