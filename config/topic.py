@@ -61,13 +61,8 @@ class EventRule(Strict):
         description="pair: the sentence (or the one before) names both actors of a pair; actor: one",
     )
     hedges: bool = Field(default=True, description="drop matches preceded by 'could', 'denied' ...")
-    hedged_by: list[str] = Field(
-        default=[], description="patterns right before a trigger of this type that undo it ('violates UN')"
-    )
-    hedged_after: list[str] = Field(
-        default=[],
-        description="patterns on the rest of the clause after a trigger of this type that make it a "
-        "judgement on the thing, not news of it ('... is a clear violation of')",
+    hedge_sets: list[str] = Field(
+        default=[], description="names of [hedge_sets.NAME] whose patterns also undo a trigger of this type"
     )
     requires: list[str] = Field(default=[], description="patterns the sentence must also match (any)")
     between: list[str] = Field(
@@ -76,7 +71,23 @@ class EventRule(Strict):
         "sentence names them, must be two of these)",
     )
 
-    @field_validator("patterns", "requires", "more", "hedged_by", "hedged_after")
+    @field_validator("patterns", "requires", "more")
+    @classmethod
+    def _compiles(cls, value: list[str]) -> list[str]:
+        return _compile_all(value)
+
+
+class HedgeSet(Strict):
+    """Patterns that undo a trigger of the event types that name the set (``hedge_sets``)."""
+
+    before: list[str] = Field(default=[], description="right before the trigger ('violates UN')")
+    after: list[str] = Field(
+        default=[],
+        description="on the rest of the trigger's clause: a judgement on the thing, not news of it "
+        "('... is a clear violation of')",
+    )
+
+    @field_validator("before", "after")
     @classmethod
     def _compiles(cls, value: list[str]) -> list[str]:
         return _compile_all(value)
@@ -131,6 +142,9 @@ class TopicConfig(Strict):
     pairs: list[PairRule] = Field(min_length=1)
     terms: dict[str, float] = {}
     events: dict[str, EventRule] = {}
+    hedge_sets: dict[str, HedgeSet] = Field(
+        default={}, description="patterns that undo triggers, by name, for the event types naming them"
+    )
     generic: list[str] = Field(
         default=[], description="names that say what the subject is, not which story (for stories)"
     )
@@ -178,6 +192,9 @@ class TopicConfig(Strict):
             for actor in rule.between:
                 if actor not in self.actors:
                     raise ValueError(f"events.{etype}.between names actor {actor!r}, not under [actors]")
+            for name in rule.hedge_sets:
+                if name not in self.hedge_sets:
+                    raise ValueError(f"events.{etype}.hedge_sets names {name!r}, not under [hedge_sets]")
         for etype in self.cases.events:
             if etype not in self.events:
                 raise ValueError(f"cases.events names {etype!r}, which is not under [events]")

@@ -264,8 +264,16 @@ def compile_events(topic: TopicConfig) -> CompiledEvents:
         )
         if topic.cases.officials
         else None,
-        type_hedges={t: c(r.hedged_by) for t, r in topic.events.items() if r.hedged_by},
-        type_after={t: c(r.hedged_after) for t, r in topic.events.items() if r.hedged_after},
+        type_hedges={
+            t: c([p for name in r.hedge_sets for p in topic.hedge_sets[name].before])
+            for t, r in topic.events.items()
+            if r.hedge_sets
+        },
+        type_after={
+            t: c([p for name in r.hedge_sets for p in topic.hedge_sets[name].after])
+            for t, r in topic.events.items()
+            if r.hedge_sets
+        },
     )
 
 
@@ -413,7 +421,7 @@ def extract(
         for etype, rule, hedges, after in plan:
             if (regexes := triggers.get((etype, written))) is None:
                 regexes = triggers[etype, written] = _triggers_for(ce, etype, written, other_language)
-            hit = _trigger(text, low, regexes, hedges, ce, after) if regexes else None
+            hit = _trigger(low, regexes, hedges, ce, after) if regexes else None
             if hit is None:
                 continue
             trigger, looks_back = hit
@@ -550,15 +558,14 @@ def _triggers_for(
 
 
 def _trigger(
-    text: str,
     low: str,
     triggers: list[re.Pattern[str]],
     hedges: list[re.Pattern[str]],
     ce: CompiledEvents,
     after: list[re.Pattern[str]] | None = None,
 ) -> tuple[int, bool] | None:
-    """Where the first trigger that no hedge undoes starts, preferring one that is not recalled;
-    ``triggers`` search ``low``, the text ``lowered``."""
+    """Where the first trigger that no hedge undoes starts in ``low`` (the sentence ``lowered``),
+    preferring one that is not recalled."""
     best: tuple[bool, int] | None = None
     for regex in triggers:
         for m in regex.finditer(low):

@@ -41,6 +41,16 @@ def test_an_error_names_the_file_the_key_and_the_problem(tmp_path: Path) -> None
     assert "alerts.toml: rules[0].min_relevance:" in str(info.value)
 
 
+def test_an_event_type_naming_a_hedge_set_that_is_not_there_is_reported(tmp_path: Path) -> None:
+    folder = copy_config(tmp_path)
+    topic = (folder / "topic.toml").read_text(encoding="utf-8")
+    (folder / "topic.toml").write_text(
+        topic.replace('hedge_sets = ["judgement"]', 'hedge_sets = ["judgment"]', 1), encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match=r"topic\.toml.*hedge_sets names 'judgment'"):
+        load_config(folder)
+
+
 def test_bad_toml_and_bad_feed_urls_are_reported(tmp_path: Path) -> None:
     folder = copy_config(tmp_path)
     (folder / "feeds.toml").write_text('[[feeds]]\nname = "x"\nurl = "ftp://example.org/feed"\n')
