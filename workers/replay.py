@@ -251,15 +251,15 @@ def read_inputs(paths: list[Path], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Ite
             yield Item(str(path), error=f"{path}: not JSONL, HTML or WARC (by its name)")
 
 
-def item_id(payload: dict[str, Any] | str) -> str:
-    """The same input gives the same id, so a restarted replay re-sends the same items (``payload``:
-    the item, or its JSON as ``serialized`` gives it)."""
-    return digest(payload if isinstance(payload, str) else serialized(payload), 24)
-
-
 def serialized(payload: dict[str, Any]) -> str:
     """An item's JSON, the one form both its id and the stored item are made from."""
     return json.dumps(payload, sort_keys=True)
+
+
+def item_id(raw: str) -> str:
+    """An item's id from its JSON (``serialized``): the same input gives the same id, so a restarted
+    replay re-sends the same items."""
+    return digest(raw, 24)
 
 
 def failed_items(app: App) -> Iterator[Item]:

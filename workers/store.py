@@ -559,9 +559,8 @@ class RedisStore:
 
     # A work item's payload is kept per run: two replays of one backlog at once each have their own.
 
-    def put_item(self, run_id: str, item_id: str, payload: dict[str, object] | str, ttl_s: int) -> None:
-        """Keep a work item until a worker takes it (``payload``: the item, or its JSON)."""
-        raw = payload if isinstance(payload, str) else json.dumps(payload)
+    def put_item(self, run_id: str, item_id: str, raw: str, ttl_s: int) -> None:
+        """Keep a work item (its JSON, ``workers.replay.serialized``) until a worker takes it."""
         self.r.set(self.k("item", run_id, item_id), raw, ex=ttl_s)
 
     def get_item(self, run_id: str, item_id: str) -> dict[str, object] | None:

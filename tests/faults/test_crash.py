@@ -58,13 +58,14 @@ def held_by_workers(nw: App) -> dict[str, set[str]]:
 
 
 def enqueue(nw: App, run_id: str, payloads: list[dict[str, str]]) -> list[str]:
-    from workers.replay import item_from_object, item_id
+    from workers.replay import item_from_object, item_id, serialized
 
     ids = []
     for n, obj in enumerate(payloads):
         payload = item_from_object(obj, f"line {n}")
-        iid = item_id(payload)
-        nw.store.put_item(run_id, iid, payload, 3600)
+        raw = serialized(payload)
+        iid = item_id(raw)
+        nw.store.put_item(run_id, iid, raw, 3600)
         nw.send("process_item", item_id=iid, run_id=run_id)
         ids.append(iid)
     return ids
