@@ -416,6 +416,7 @@ def run_once(
     threads: int,
     dates: str = "feed",
 ) -> tuple[dict[str, Any], float]:
+    from workers.alerting import recent
     from workers.replay import replay
 
     with tempfile.TemporaryDirectory(prefix="nw-realnews-") as tmp:
@@ -427,29 +428,21 @@ def run_once(
             elapsed = time.perf_counter() - t0
             got = collect(app, rows)
             got["summary"] = result.summary()
-            got["alerts"] = alert_set(app)
-            got["alert_list"] = alert_list(app)
+            raised = recent(app, limit=100_000)
+            got["alerts"] = alert_set(app, raised)
+            got["alert_list"] = [(a.record_id, a.rule, a.event_type, a.status, a.case_id) for a in raised]
             # the same backlog again: nothing it tells is new
             again = replay(app, [backlog], alerts=True, wait_alerts_s=60)
-            got["alerts_again"] = len(alert_set(app) - got["alerts"])
+            got["alerts_again"] = len(alert_set(app, recent(app, limit=100_000)) - got["alerts"])
             got["again_summary"] = again.summary()
     return got, elapsed
 
 
-def alert_list(app: Any) -> list[tuple[str, str, str, str | None, str | None]]:
-    """Every alert raised, as (record it was raised on, rule, event type, case step, case)."""
-    from workers.alerting import recent
-
-    return [(a.record_id, a.rule, a.event_type, a.status, a.case_id) for a in recent(app, limit=100_000)]
-
-
-def alert_set(app: Any) -> set[tuple[str, str, str, str]]:
-    """Every alert raised, as (rule, event type, case step, what it is about): the case, or the story
+def alert_set(app: Any, raised: list[Any]) -> set[tuple[str, str, str, str]]:
+    """The alerts raised, as (rule, event type, case step, what it is about): the case, or the story
     the alert's story now stands for (after merges), so that orders can be compared."""
-    from workers.alerting import recent
-
     out = set()
-    for a in recent(app, limit=100_000):
+    for a in raised:
         about = f"case:{a.case_id}" if a.case_id else f"story:{app.store.story_root(a.story_id)}"
         out.add((a.rule, a.event_type, a.status or "", about))
     return out
