@@ -122,7 +122,8 @@ def _surname(person: str | None) -> str:
 
 
 def _same_surname(a: str | None, b: str | None) -> bool:
-    return bool(_surname(a)) and _surname(a) == _surname(b)
+    key = _surname(a)
+    return bool(key) and key == _surname(b)
 
 
 def match(report: CaseReport, cases: list[Case], reported_at: datetime | None = None) -> str | None:
