@@ -241,6 +241,95 @@ def continue_article(text: str, groups: Sequence[Sequence[Sequence[str]]]) -> st
     return "\n".join([text, *added]) if added else text
 
 
+# A subheading between two paragraphs of the article is part of it, but trafilatura's fast run
+# drops the headings of a page whose paragraphs sit loose in the body (it recovers only paragraph
+# shapes there). Each heading (h2-h6) is kept with the paragraphs just before and after it; where
+# the text has those two as consecutive lines, the heading goes back between them. Headings are
+# placed in page order, each after the last, so repeated paragraphs still give one place each.
+_HEADINGS = ("h2", "h3", "h4", "h5", "h6")
+_FLOW = ("p", *_HEADINGS)
+_EDGE_CHARS = 40
+
+Heading = tuple[str, str, str]
+"""(end of the paragraph before, the heading, start of the paragraph after); the two ends
+without white space or repeat marks, which the extraction may change."""
+
+
+def _bare(text: str) -> str:
+    return "".join(text.split()).replace(REPEAT_MARK, "")
+
+
+def _has_text(el: HtmlElement) -> bool:
+    return bool(el.text_content().strip())
+
+
+def _next_in_flow(heading: HtmlElement) -> HtmlElement | None:
+    """The paragraph that comes next after ``heading`` in the same parent, with no text between."""
+    for el in heading.itersiblings():
+        if el.tag == "p" and _has_text(el):
+            return el
+        if any(_has_text(inner) for inner in el.iter(*_FLOW)):
+            return None
+    return None
+
+
+def _previous_in_flow(heading: HtmlElement) -> HtmlElement | None:
+    """The paragraph or heading with text just before ``heading`` in page order."""
+    node: HtmlElement | None = heading
+    while node is not None:
+        for el in node.itersiblings(preceding=True):
+            for inner in reversed(list(el.iter(*_FLOW))):
+                if _has_text(inner):
+                    return inner
+        node = node.getparent()
+    return None
+
+
+def inner_headings(tree: HtmlElement) -> list[Heading]:
+    """The headings of ``tree`` that stand between two paragraphs (the second in their parent)."""
+    found = []
+    for el in tree.iter(*_HEADINGS):
+        if not _has_text(el) or (after := _next_in_flow(el)) is None:
+            continue
+        before = _previous_in_flow(el)
+        if before is not None and before.tag == "p":
+            found.append(
+                (
+                    _bare(before.text_content())[-_EDGE_CHARS:],
+                    " ".join(el.text_content().split()),
+                    _bare(after.text_content())[:_EDGE_CHARS],
+                )
+            )
+    return found
+
+
+def restore_headings(text: str, headings: Sequence[Heading]) -> str:
+    """The text with each heading the extraction dropped put back between its two paragraphs."""
+    if not headings:
+        return text
+    lines = text.split("\n")
+    bare = [_bare(line) for line in lines]
+    held = {" ".join(line.split()) for line in lines}
+    inserts: dict[int, str] = {}
+    start = 0
+    for prev, heading, nxt in headings:
+        if heading in held:
+            continue
+        for i in range(start, len(bare) - 1):
+            if bare[i].endswith(prev) and bare[i + 1].startswith(nxt):
+                inserts[i + 1] = heading
+                start = i + 1
+                break
+    if not inserts:
+        return text
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if i in inserts:
+            out.append(inserts[i])
+        out.append(line)
+    return "\n".join(out)
+
+
 def unmark(text: str) -> str:
     """Extracted text without the marks of ``mark_repeated_text``."""
     return text.replace(REPEAT_MARK, "") if REPEAT_MARK in text else text

@@ -98,6 +98,7 @@ def _clean_text(tree: HtmlElement, url: str | None) -> tuple[str, list[tuple[str
     links = boilerplate.link_texts(tree)
     parts = boilerplate.body_parts(tree)
     boilerplate.mark_repeated_text(tree)
+    headings = boilerplate.inner_headings(tree)
     text = _extracted_text(tree, url, **FAST_OPTIONS)
     if len(text) < FULL_RUN_BELOW_CHARS:
         text = _extracted_text(tree, url, **FULL_OPTIONS) or text
@@ -105,6 +106,7 @@ def _clean_text(tree: HtmlElement, url: str | None) -> tuple[str, list[tuple[str
         full = _extracted_text(tree, url, **FULL_OPTIONS)
         if full and not boilerplate.is_link_dump(full, links, share=LINK_DUMP_SHARE):
             text = full
+    text = boilerplate.restore_headings(text, headings)
     text = boilerplate.continue_article(boilerplate.unmark(text), parts)
     text, cut = boilerplate.trim_link_lines(text, links)
     removed += cut
@@ -152,7 +154,8 @@ def extract_text_with_removals(html: str, url: str | None = None) -> tuple[str, 
     The page is parsed once; never-article boxes are pruned from the tree and repeated
     paragraphs marked, trafilatura runs on it once without its external comparison (again with
     it only when that run kept too little or mostly link text: see FULL_RUN_BELOW_CHARS and
-    LINK_DUMP_SHARE), and pipeline.boilerplate cuts the leading run of
+    LINK_DUMP_SHARE), the subheadings it dropped between two of its paragraphs go back in
+    place, and pipeline.boilerplate cuts the leading run of
     link lines (measured on the page's own links) and the boilerplate lines. Measured on
     both extraction benchmarks: see benchmarks/extraction.py.
     """

@@ -265,3 +265,43 @@ def test_wire_credits_at_the_end_go_and_a_contribution_line_stays() -> None:
     out, removed = strip_boilerplate(text)
     assert out.split("\n") == [*BODY, contributed]
     assert removed == [("(Reporting by Jo Marsh; Editing by Sam Lee)", "reporting credit")]
+
+
+# --------------------------------------------------------------------------- subheadings
+
+
+def _loose_page(*blocks: str) -> str:
+    """A page whose paragraphs and subheadings sit straight in the body, with no article box."""
+    return "<html><head><title>Gazette</title></head><body>" + "".join(blocks) + "</body></html>"
+
+
+def test_subheadings_between_loose_paragraphs_stay_in_their_place() -> None:
+    p = [f"<p>{text}</p>" for text in PARAGRAPHS]
+    html = _loose_page(
+        p[0], "<h2>What changes for passengers</h2>", '<p><img src="map.png"></p>', p[1],
+        p[2], "<hr><h3>What the operator says</h3>", p[3],
+    )  # fmt: skip
+    assert extract_text(html).split("\n") == [
+        PARAGRAPHS[0], "What changes for passengers", PARAGRAPHS[1],
+        PARAGRAPHS[2], "What the operator says", PARAGRAPHS[3],
+    ]  # fmt: skip
+
+
+def test_subheadings_between_repeated_paragraphs_each_keep_their_own_place() -> None:
+    same = f"<p>{PARAGRAPHS[0]}</p>"
+    html = _loose_page(same, "<h2>Morning crossings</h2>", same, "<h2>Evening crossings</h2>", same)
+    assert extract_text(html).split("\n") == [
+        PARAGRAPHS[0], "Morning crossings", PARAGRAPHS[0], "Evening crossings", PARAGRAPHS[0],
+    ]  # fmt: skip
+
+
+def test_the_heading_of_a_box_of_links_between_paragraphs_is_not_put_back() -> None:
+    html = _loose_page(
+        *(f"<p>{text}</p>" for text in PARAGRAPHS[:2]),
+        '<div class="more"><h3>Readers also viewed</h3><ul><li><a href="/a">Ferry strike ends</a></li>'
+        '<li><a href="/b">Bridge opens to cyclists</a></li></ul></div>',
+        *(f"<p>{text}</p>" for text in PARAGRAPHS[2:]),
+    )
+    text = extract_text(html)
+    assert "Readers also viewed" not in text
+    assert [line for line in text.split("\n") if line in PARAGRAPHS] == PARAGRAPHS
