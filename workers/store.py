@@ -63,6 +63,19 @@ MERGES_KEEP = 1000
 BUCKET_KEEP = 16  # ids kept per LSH bucket: the newest; bounds the cost of one decision
 STREAM_MAXLEN = 100_000
 
+# A record stands in a few dozen index sets (time, source, events, entities, one per search term):
+# one command each would be packed, sent and answered one by one. These scripts take the sets as
+# their keys and do it in Redis, in one command (EVAL: the body is sent, no script to load first).
+_ZADD_EACH = "for _, key in ipairs(KEYS) do redis.call('ZADD', key, ARGV[1], ARGV[2]) end return #KEYS"
+_ZREM_EACH = "for _, key in ipairs(KEYS) do redis.call('ZREM', key, ARGV[1]) end return #KEYS"
+# the same for the LSH buckets, one field of each key (a record's bands: 20 or so)
+_HGET_EACH = (
+    "local out = {} for i, key in ipairs(KEYS) do out[i] = redis.call('HGET', key, ARGV[i]) end return out"
+)
+_HSET_EACH = (
+    "for i, key in ipairs(KEYS) do redis.call('HSET', key, ARGV[2 * i - 1], ARGV[2 * i]) end return #KEYS"
+)
+
 
 class Keys:
     """Every Redis key newswatch uses, in one place."""
@@ -150,9 +163,9 @@ class RedisStore:
                     reads = self.r.pipeline(transaction=False)
                     reads.hget(*url)
                     reads.hget(*content)
-                    for key, field in buckets:
-                        reads.hget(key, field)
-                    claimed, owner, *bucket_ids = reads.execute()
+                    keys, fields = zip(*buckets, strict=True)  # a record has its bands, always
+                    reads.eval(_HGET_EACH, len(keys), *keys, *fields)
+                    claimed, owner, bucket_ids = reads.execute()  # an empty bucket: None
                     same_url_hash = claimed.split(" ", 1)[1] if claimed else None
                     similar = None
                     if same_url_hash is None and owner is None:
@@ -336,37 +349,38 @@ class RedisStore:
             )
             return
         pipe.hsetnx(*k.shard("content", fps.content_hash), record.id)
-        for (key, field), value in buckets.items():
+        fields: list[str] = []
+        for (_, field), value in buckets.items():
             members = [i for i in (value or "").split() if i != record.id][-(BUCKET_KEEP - 1) :]
-            pipe.hset(key, field, " ".join([*members, record.id]))
+            fields += [field, " ".join([*members, record.id])]
+        pipe.eval(_HSET_EACH, len(buckets), *(key for key, _ in buckets), *fields)
+        leaves = [] if record.on_topic else [k.idx("ontopic")]
         if previous is not None:
             pipe.lpush(k.history(record.id), previous.model_dump_json())
             pipe.ltrim(k.history(record.id), 0, HISTORY_KEEP - 1)
-            for event in previous.events:
-                pipe.zrem(k.idx("event", event.type), record.id)
-            for entity in previous.entities:
-                pipe.zrem(k.idx("entity", entity.id), record.id)
-            for term in terms(previous):
-                pipe.zrem(k.idx("term", term), record.id)
-        score = record.sort_time.timestamp()
-        pipe.zadd(k.idx("time"), {record.id: score})
-        pipe.zadd(k.idx("source", record.source), {record.id: score})
+            leaves += self._index_keys(previous)
+        if leaves:
+            pipe.eval(_ZREM_EACH, len(leaves), *leaves, record.id)
+        joins = [k.idx("time"), k.idx("source", record.source), *self._index_keys(record)]
         if record.on_topic:
-            pipe.zadd(k.idx("ontopic"), {record.id: score})
-        else:
-            pipe.zrem(k.idx("ontopic"), record.id)
-        for event in record.events:
-            pipe.zadd(k.idx("event", event.type), {record.id: score})
-        for entity in record.entities:
-            pipe.zadd(k.idx("entity", entity.id), {record.id: score})
-        for term in terms(record):  # text search answers from these (pipeline/terms.py)
-            pipe.zadd(k.idx("term", term), {record.id: score})
+            joins.append(k.idx("ontopic"))
+        pipe.eval(_ZADD_EACH, len(joins), *joins, record.sort_time.timestamp(), record.id)
         pipe.xadd(
             k("stream", "records"),
             {"id": record.id, "status": status, "revision": record.revision},
             maxlen=STREAM_MAXLEN,
             approximate=True,
         )
+
+    def _index_keys(self, record: Record) -> list[str]:
+        """The index sets a record stands in by what it says: its events, its entities and its
+        search terms (pipeline/terms.py: text search answers from these)."""
+        k = self.k
+        return [
+            *(k.idx("event", e.type) for e in record.events),
+            *(k.idx("entity", e.id) for e in record.entities),
+            *(k.idx("term", term) for term in terms(record)),
+        ]
 
     # --- reading -------------------------------------------------------------------------------------
 

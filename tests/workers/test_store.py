@@ -9,6 +9,7 @@ from pipeline.models import Article
 from tests.conftest import synthetic_text
 from workers.app import App
 from workers.process import process_article
+from workers.web.queries import RecordQuery, search
 
 BODY = (
     "Seoul announced unilateral sanctions on Thursday against entities from Russia and North Korea.\n"
@@ -51,6 +52,25 @@ def test_changed_text_at_the_same_url_is_a_revision_with_history(nw: App) -> Non
     assert "nine North Korean" in nw.store.get(first.record.id).text  # type: ignore[union-attr]
     assert [h.revision for h in nw.store.history(first.record.id)] == [0]
     assert nw.store.stats()["records"] == 1
+
+
+def test_a_revision_is_found_by_what_it_now_says_and_no_longer_by_what_it_said(nw: App) -> None:
+    first = process_article(nw, art("https://ledger.example/s"), alerts=False)
+
+    def found(**query: object) -> list[str]:
+        return [r.id for r in search(nw, RecordQuery(**query))[0]]  # type: ignore[arg-type]
+
+    assert found(event="sanctions") == found(text="vessels") == found(on_topic=True) == [first.record.id]
+    harbour = (
+        "The harbour authority approved the new ferry timetable on Monday after a long consultation.\n"
+        "Boats will leave every twenty minutes at peak hours, up from every half hour."
+    )
+    second = process_article(
+        nw, art("https://ledger.example/s", text=harbour, title="Ferry timetable"), alerts=False
+    )
+    assert second.outcome == "revision" and not second.record.on_topic
+    assert found(event="sanctions") == found(text="vessels") == found(on_topic=True) == []
+    assert found(text="ferry timetable") == found(source="ledger.example") == [first.record.id]
 
 
 def test_a_copy_under_another_url_is_a_small_pointer_to_the_original(nw: App) -> None:
