@@ -264,7 +264,8 @@ def _has_text(el: HtmlElement) -> bool:
 
 
 def _next_in_flow(heading: HtmlElement) -> HtmlElement | None:
-    """The paragraph that comes next after ``heading`` in the same parent, with no text between."""
+    """The paragraph next after ``heading`` in the same parent, with no paragraph or heading between
+    (an image, a figure or a rule may be)."""
     for el in heading.itersiblings():
         if el.tag == "p" and _has_text(el):
             return el
