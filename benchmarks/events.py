@@ -175,14 +175,14 @@ def cost(topic, repeat: int = 3) -> dict:  # type: ignore[no-untyped-def]
     }
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data", type=Path, default=ROOT / "benchmarks" / "data" / "events.jsonl")
     parser.add_argument("--json", action="store_true", help="one JSON object instead of tables")
     parser.add_argument("--no-cost", action="store_true", help="skip the timing against clean()")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     topic = load_config(ROOT / "config").topic
     rows = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
     result = evaluate(rows, topic)

@@ -77,12 +77,12 @@ def one_round(nw: App) -> tuple[int, float]:
     return len(sent), time.perf_counter() - started
 
 
-def main() -> dict[str, Any]:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--changed", type=float, default=0.05, help="share of feeds with a new entry")
     parser.add_argument("--threads", type=int, default=8)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Feeds)
     server.daemon_threads = True

@@ -151,3 +151,63 @@ def test_dedup_calibration_separates_copies_from_stories_sharing_background(
         assert rows[kind] == "300/300"
     for kind in ("shared background", "unrelated"):
         assert rows[kind] == "0/300"
+
+
+PAGE = (
+    "<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+    "<p>The harbour authority of {town} approved a new ferry timetable on Monday after a consultation "
+    "that lasted most of the summer.</p><p>Boats will leave every twenty minutes at peak hours, and the "
+    "last crossing of the evening moves from nine o'clock to eleven.</p><p>Traders in {town} said the "
+    "change would bring more visitors to the old town.</p></article></body></html>"
+)
+
+
+def test_replay_benchmark_compares_the_pipeline_with_bare_trafilatura(
+    redis_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks import replay
+
+    for town in ("Mokpo", "Yeosu", "Tongyeong"):
+        (tmp_path / f"{town}.html").write_text(PAGE.format(title=f"New ferries for {town}", town=town))
+    args = [str(tmp_path), "--threads", "1", "--repeat", "1", "--redis-url", redis_url, "--json"]
+    assert replay.main(args) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["per_core_ratios"]["1"] > 0
+    (run,) = result["runs"]
+    assert run["summary"]["read"] == 3 and run["summary"]["errors"] == 0
+    assert run["bare_per_s"] > 0 and run["pipeline_per_s"] > 0
+
+
+def test_poll_benchmark_polls_every_feed_and_most_answer_304(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks import poll
+
+    monkeypatch.setenv("NEWSWATCH_REDIS_URL", redis_url)
+    result = poll.main(["--feeds", "20", "--changed", "0.1", "--threads", "2"])
+    assert result["polled"] == 20
+    assert result["share_304"] >= 0.5  # the warm-up round stored every feed's validators
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == result
+
+
+def test_events_benchmark_scores_every_type_on_its_labelled_set(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import events
+
+    code = events.main(["--json", "--no-cost"])
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == (0 if result["pass"] else 1)
+    for name in (*events.GATED, "on_topic"):
+        assert 0 <= result["per_type"][name]["precision"] <= 1
+        assert 0 <= result["per_type"][name]["recall"] <= 1
+
+
+def test_dates_benchmark_reads_every_labelled_date_and_says_when_the_texts_are_absent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks import dates
+
+    assert dates.main(["--half", "all", "--cache", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    read, of = (int(n) for n in out.split("published: ", 1)[1].split(" read", 1)[0].split(" of "))
+    assert read == of > 200  # every date the labels give, at its precision
+    assert f"url+text: not measured (no text cache at {tmp_path})" in out
