@@ -25,8 +25,11 @@ compares throughput per core fairly; the last table gives the per-core ratio for
   answering "unchanged".
 
 Per core is articles/s divided by the cores N processes can use (min(N, CPUs)); the ratio of the
-two per-core figures is the headline (target >= 0.8, with one thread and with N). ``--json`` prints
-``{"per_core_ratios": {T: ratio}, "runs": [...]}`` as the last line.
+two per-core figures is the headline (target >= 0.8, with one thread and with N). Beside it, the
+median of each repeat's own ratio (its bare run against its pipeline run, taken one after the
+other): on a machine whose speed drifts, a lucky best run on one side moves the headline and not
+this. ``--json`` prints ``{"per_core_ratios": {T: ratio}, "runs": [...]}`` as the last line, each
+run with its ``paired_median_ratio``.
 
 Redis: ``--redis-url``, else ``NEWSWATCH_REDIS_URL``, else ``redis://127.0.0.1:6379/0``; when none of
 them answers, the embedded Redis in a temporary data dir. Every key of the prefix (dramatiq's
@@ -490,6 +493,9 @@ def measure(
     }
     pipe = {
         "runs_s": [r["seconds"] for r in runs],
+        # each repeat's bare run and pipeline run were taken one after the other: their ratio is
+        # the least disturbed by a change in the machine's load; the median of those, beside the best
+        "paired_ratios": [b / r["seconds"] for b, r in zip(totals, runs, strict=True)],
         "best_s": best["seconds"],
         "summary": best["summary"],
         "problems": best["problems"],
@@ -571,6 +577,14 @@ def measure_threads(
         f"[{style}]{ratio:.2f}[/]",
         f"vs extract() alone: {pipeline_per_s / extract_per_s:.2f}",
     )
+    table.add_row(
+        "  median of the per-repeat ratios (bare and pipeline taken one after the other)",
+        "",
+        "",
+        "",
+        f"{statistics.median(pipe['paired_ratios']):.2f}",
+        runs(pipe["paired_ratios"]),
+    )
     out.print(table)
 
     summary = pipe["summary"]
@@ -583,13 +597,13 @@ def measure_threads(
     return {
         "bare_per_s": round(bare_per_s, 3),
         "pipeline_per_s": round(pipeline_per_s, 3),
-        "ratio": round(ratio, 4),
         "pages": n,
         "threads": threads,
         "processes": args.processes,
         "cleaning_processes": parallel,
         "cores": cores,
         "per_core_ratio": round(ratio, 4),
+        "paired_median_ratio": round(statistics.median(pipe["paired_ratios"]), 4),
         "summary": summary,
         "bare_extract_only_per_s": round(extract_per_s, 3),
         "ratio_vs_extract_only": round(pipeline_per_s / extract_per_s, 4),

@@ -175,7 +175,7 @@ def test_replay_benchmark_compares_the_pipeline_with_bare_trafilatura(
     assert result["per_core_ratios"]["1"] > 0
     (run,) = result["runs"]
     assert run["summary"]["read"] == 3 and run["summary"]["errors"] == 0
-    assert run["bare_per_s"] > 0 and run["pipeline_per_s"] > 0
+    assert run["bare_per_s"] > 0 and run["pipeline_per_s"] > 0 and run["paired_median_ratio"] > 0
 
 
 def test_poll_benchmark_polls_every_feed_and_most_answer_304(
