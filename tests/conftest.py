@@ -7,6 +7,7 @@ answers, else an embedded redis-server started for the session.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import socket
 import uuid
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import structlog
 
 from config.settings import Settings
 from workers.app import App
@@ -63,6 +65,21 @@ def nothing_leaves_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture(autouse=True)
+def logging_left_as_found() -> Iterator[None]:
+    """Commands and benchmarks configure logging for the whole process (level, stream): undo that
+    after each test, so a later test's captured logs are not filtered out or sent to a closed stream."""
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    dramatiq_level = logging.getLogger("dramatiq").level
+    yield
+    structlog.configure(**saved)
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logging.getLogger("dramatiq").setLevel(dramatiq_level)
 
 
 @pytest.fixture(scope="session")

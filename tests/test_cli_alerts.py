@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 import typer
 from pydantic import SecretStr
 from typer.testing import CliRunner
@@ -21,20 +18,6 @@ from workers.alerting import raise_alerts
 from workers.app import App
 from workers.cli import alerts as cli_alerts
 from workers.runner import drain, workers
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """The commands configure logging onto CliRunner's streams, closed afterwards: undo that."""
-    saved = structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    dramatiq_level = logging.getLogger("dramatiq").level
-    yield
-    structlog.configure(**saved)
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    logging.getLogger("dramatiq").setLevel(dramatiq_level)
 
 
 def cli() -> typer.Typer:
