@@ -301,6 +301,7 @@ _UNKNOWN_PERSON = [
 ]  # (pattern, surname only, the words without one of which it cannot match: a text lacking them is skipped)
 _AFTER_ROLE = re.compile(rf"\s+({_NAME})")
 _TITLE_PERSON = re.compile(rf"\b(?:Mr|Mrs|Ms|Dr)\.?\s+({_NAME}|[A-Z][a-z]+)")
+_TITLE_NEEDLES = ("Mr", "Ms", "Dr")  # a text without one of these has no match ("Mrs" holds "Mr")
 
 
 # title-case words of a headline that a name pattern would otherwise take for a name
@@ -320,8 +321,9 @@ def _unknown(text: str, lex: Lexicon) -> list[tuple[int, int, str, bool]]:
             if any(w.casefold() in _NOT_NAME_WORDS for w in re.split(r"[ -]", m.group(1))):
                 continue
             found.append((m.start(1), m.end(1), m.group(1), surname_only))
-    for m in _TITLE_PERSON.finditer(text) if any(t in text for t in ("Mr", "Ms", "Dr")) else ():
-        found.append((m.start(1), m.end(1), m.group(1), " " not in m.group(1)))
+    if any(t in text for t in _TITLE_NEEDLES):
+        for m in _TITLE_PERSON.finditer(text):
+            found.append((m.start(1), m.end(1), m.group(1), " " not in m.group(1)))
     if lex.roles is not None:
         for m in lex.roles.finditer(lowered(text)):  # roles are written in lower case
             after = _AFTER_ROLE.match(text, m.end())  # at the position: no copy of the rest of the text

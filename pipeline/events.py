@@ -241,6 +241,14 @@ def compile_events(topic: TopicConfig) -> CompiledEvents:
     def c(patterns: list[str]) -> list[re.Pattern[str]]:  # searched in the ``lowered`` sentence
         return [re.compile(_lower_pattern(p)) for p in patterns]
 
+    def hedge_sets(side: str) -> dict[str, list[re.Pattern[str]]]:
+        """Per event type, the patterns of one side of the hedge sets it names."""
+        return {
+            t: c([p for name in r.hedge_sets for p in getattr(topic.hedge_sets[name], side)])
+            for t, r in topic.events.items()
+            if r.hedge_sets
+        }
+
     return CompiledEvents(
         by_script={t: _by_script(r.patterns) for t, r in topic.events.items()},
         by_script_more={t: _by_script(r.more) for t, r in topic.events.items() if r.more},
@@ -264,16 +272,8 @@ def compile_events(topic: TopicConfig) -> CompiledEvents:
         )
         if topic.cases.officials
         else None,
-        type_hedges={
-            t: c([p for name in r.hedge_sets for p in topic.hedge_sets[name].before])
-            for t, r in topic.events.items()
-            if r.hedge_sets
-        },
-        type_after={
-            t: c([p for name in r.hedge_sets for p in topic.hedge_sets[name].after])
-            for t, r in topic.events.items()
-            if r.hedge_sets
-        },
+        type_hedges=hedge_sets("before"),
+        type_after=hedge_sets("after"),
     )
 
 
