@@ -83,6 +83,11 @@ def _candidates(tree: HtmlElement) -> list[HtmlElement]:
     return [el for el in tree.iter(*_CANDIDATE_TAGS) if not _CANDIDATE_ATTRS.isdisjoint(el.attrib)]
 
 
+def _spaced_text(el: HtmlElement) -> str:
+    """An element's text as a reader sees it: its words, one space between them."""
+    return " ".join(el.text_content().split())
+
+
 def _box_reason(el: HtmlElement) -> str | None:
     if el.get("hidden") is not None:
         return "hidden element"
@@ -146,14 +151,14 @@ def prune_tree(tree: HtmlElement) -> list[Removal]:
             continue
         if el.find(".//blockquote") is not None:
             continue
-        text = " ".join(el.text_content().split())
+        text = _spaced_text(el)
         el.drop_tree()
         gone.add(el)
         if text:
             removed.append((text, reason))
     for el in list(tree.iter("p", "h2", "h3", "h4")):
         if el.getparent() is not None and _is_shouted_link(el):
-            removed.append((" ".join(el.text_content().split()), "link to another story in capitals"))
+            removed.append((_spaced_text(el), "link to another story in capitals"))
             el.drop_tree()
     return removed
 
@@ -212,7 +217,7 @@ def body_parts(tree: HtmlElement) -> list[list[list[str]]]:
     for el in _PARAGRAPH_CONTAINERS(tree):
         cls = el.get("class", "")
         paragraphs = [c for c in el if c.tag == "p"]
-        texts = [t for t in (" ".join(c.text_content().split()) for c in paragraphs) if t]
+        texts = [t for t in (_spaced_text(c) for c in paragraphs) if t]
         if len(texts) >= BODY_PART_MIN_PARAGRAPHS and sum(map(len, texts)) >= BODY_PART_MIN_CHARS:
             groups.setdefault((str(el.tag), " ".join(cls.split())), []).append(texts)
     return [parts for parts in groups.values() if len(parts) > 1]
@@ -297,7 +302,7 @@ def inner_headings(tree: HtmlElement) -> list[Heading]:
             found.append(
                 (
                     _bare(before.text_content())[-_EDGE_CHARS:],
-                    " ".join(el.text_content().split()),
+                    _spaced_text(el),
                     _bare(after.text_content())[:_EDGE_CHARS],
                 )
             )
@@ -347,7 +352,7 @@ def _hidden_beside_text(el: HtmlElement, reason: str) -> bool:
     if reason != "hidden element" or parent is None:
         return False
     inside = set(el.iter("p"))
-    beside = sum(len(" ".join(p.text_content().split())) for p in parent.iter("p") if p not in inside)
+    beside = sum(len(_spaced_text(p)) for p in parent.iter("p") if p not in inside)
     return beside >= HIDDEN_BESIDE_CHARS
 
 
@@ -356,8 +361,8 @@ def _is_shouted_link(el: HtmlElement) -> bool:
     links = el.findall(".//a")
     if len(links) != 1:
         return False
-    text = " ".join(el.text_content().split())
-    if len(text.split()) < 4 or " ".join(links[0].text_content().split()) != text:
+    text = _spaced_text(el)
+    if len(text.split()) < 4 or _spaced_text(links[0]) != text:
         return False
     letters = [c for c in text if c.isalpha()]
     return bool(letters) and sum(c.isupper() for c in letters) > 0.9 * len(letters)
