@@ -2,7 +2,30 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+from config.topic import TopicConfig
+from pipeline.dedup import fingerprint
+from pipeline.enrich import enrich
 from pipeline.models import Article, DedupVerdict, Enrichment, Fingerprints, Record
+from pipeline.sanitize import sanitize_article
+
+
+class Prepared(NamedTuple):
+    """What a record is built from besides the dedup verdict: the sanitized article, what dedup
+    compares, what enrichment adds. Pure and per article, so it can be made where the page was
+    cleaned (in the cleaner process, under its time limit) and sent back with the article."""
+
+    article: Article
+    fingerprints: Fingerprints
+    enrichment: Enrichment
+
+
+def prepare(article: Article, topic: TopicConfig) -> Prepared:
+    # the one door into a record: whatever the source (feed, page metadata, replayed text), every
+    # text field is sanitized before anything (events, evidence, alerts) is derived from it
+    article = sanitize_article(article)
+    return Prepared(article, fingerprint(article), enrich(article, topic))
 
 
 def build_record(

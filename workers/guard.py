@@ -11,6 +11,12 @@ next call; the page is rejected, or the feed's poll fails, with code
 ``timeout``. A child also runs under a memory cap, so a page or a feed that
 explodes in memory fails alone.
 
+A page's enrichment (``pipeline.record.prepare``: sanitizing, fingerprints,
+relevance, events) is done in the same child right after cleaning: it runs under
+the same limits, and it runs beside the other worker threads instead of taking
+their turn at the worker process's interpreter lock. The topic crosses the pipe
+once per child (again only when the configuration changes).
+
 The size cap is checked before the page is sent, so a huge page never crosses
 the pipe. Children come from a forkserver that has imported the pipeline once:
 starting one costs a fork, not an interpreter; a call costs the pipe round trip
@@ -24,6 +30,7 @@ import contextlib
 import multiprocessing
 import threading
 import time
+import traceback
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -31,10 +38,12 @@ from typing import Any
 
 import structlog
 
+from config.topic import TopicConfig
 from pipeline.clean import MAX_HTML_BYTES, clean, detect_language
 from pipeline.errors import ParseError, PipelineError, Unusable
 from pipeline.feeds import ParsedFeed, parse_feed
 from pipeline.models import Article, Page
+from pipeline.record import Prepared, prepare
 from pipeline.sanitize import check_size
 from pipeline.templates import SiteTemplates
 
@@ -56,7 +65,9 @@ def _mp_context() -> Any:
         if _context is None:
             # forkserver: a clean process (no worker threads, no Redis sockets) forks the children
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["pipeline.clean", "pipeline.feeds", "workers.guard"])
+            ctx.set_forkserver_preload(
+                ["pipeline.clean", "pipeline.feeds", "pipeline.record", "workers.guard"]
+            )
             _context = ctx
         return _context
 
@@ -66,7 +77,9 @@ def _parse(data: bytes, kwargs: dict[str, Any]) -> str:
 
 
 def _child_main(conn: Connection) -> None:
-    """The child's loop: clean each page (parse each feed) it is sent, answer with the result or the error."""
+    """The child's loop: clean (and, given a topic, prepare) each page, parse each feed it is sent;
+    answer with the result or the error."""
+    topic: TopicConfig | None = None  # the last one sent: a request carries it only when it changed
     with contextlib.suppress(ImportError, ValueError, OSError):
         import resource
 
@@ -86,15 +99,19 @@ def _child_main(conn: Connection) -> None:
             if request[0] == "feed":
                 reply: tuple[Any, ...] = ("ok", _parse(*request[1:]))
             else:
-                page, templates, now, max_html_bytes = request[1:]
+                page, templates, now, max_html_bytes, new_topic, enriched = request[1:]
+                topic = new_topic or topic
                 article = clean(page, now=now, max_html_bytes=max_html_bytes, templates=templates)
-                reply = ("ok", article.model_dump_json())
+                if enriched and topic is not None:
+                    reply = ("ok", article, prepare(article, topic))
+                else:
+                    reply = ("ok", article, None)
         except PipelineError as exc:
             reply = ("pipeline", type(exc).__name__, exc.code, exc.message)
         except MemoryError:
             reply = ("pipeline", "Unusable", "too_large", "page took too much memory to clean")
         except Exception as exc:  # a bug in cleaning: reported as such, the child lives on
-            reply = ("error", f"{type(exc).__name__}: {exc}")
+            reply = ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
         try:
             conn.send(reply)
         except (BrokenPipeError, OSError):
@@ -107,6 +124,7 @@ class CleanerProcess:
     def __init__(self) -> None:
         self._proc: BaseProcess | None = None
         self._conn: Connection | None = None
+        self._topic: TopicConfig | None = None  # the topic the running child holds
         self.restarts = 0
 
     def _start(self) -> tuple[BaseProcess, Connection]:
@@ -124,7 +142,7 @@ class CleanerProcess:
             else:
                 with contextlib.suppress(EOFError, OSError):
                     parent.recv()
-            self._proc, self._conn = proc, parent
+            self._proc, self._conn, self._topic = proc, parent, None
         return self._proc, self._conn
 
     def clean(
@@ -136,8 +154,44 @@ class CleanerProcess:
         templates: SiteTemplates | None = None,
         now: datetime | None = None,
     ) -> Article:
+        return self._clean(page, None, timeout_s, max_html_bytes, templates, now)[0]
+
+    def prepare(
+        self,
+        page: Page,
+        topic: TopicConfig,
+        *,
+        timeout_s: float,
+        max_html_bytes: int,
+        templates: SiteTemplates | None = None,
+        now: datetime | None = None,
+    ) -> tuple[Article, Prepared]:
+        """The page cleaned, and prepared for its record (``pipeline.record.prepare``), in the child
+        (here, when a child that was replaced between calls did not get the topic)."""
+        article, prepared = self._clean(page, topic, timeout_s, max_html_bytes, templates, now)
+        return article, prepared or prepare(article, topic)
+
+    def _clean(
+        self,
+        page: Page,
+        topic: TopicConfig | None,
+        timeout_s: float,
+        max_html_bytes: int,
+        templates: SiteTemplates | None,
+        now: datetime | None,
+    ) -> tuple[Article, Prepared | None]:
         started = time.monotonic()
-        request = ("clean", page, templates, now or datetime.now(UTC), max_html_bytes)
+        self._start()  # a new child holds no topic yet
+        sent_topic = topic if topic is not None and topic is not self._topic else None
+        request = (
+            "clean",
+            page,
+            templates,
+            now or datetime.now(UTC),
+            max_html_bytes,
+            sent_topic,
+            topic is not None,
+        )
         try:
             reply = self._call(request, timeout_s)
         except _Died:
@@ -145,6 +199,8 @@ class CleanerProcess:
         if reply is None:
             log.warning("extraction_timed_out", url=page.url, timeout_s=timeout_s)
             raise Unusable(f"extraction took longer than {timeout_s:g} s, stopped", code="timeout")
+        if sent_topic is not None:
+            self._topic = sent_topic
         log.debug("page_cleaned", url=page.url, elapsed_s=round(time.monotonic() - started, 4))
         return _answer(reply)
 
@@ -185,17 +241,17 @@ class CleanerProcess:
             if self._proc.is_alive():
                 self._proc.kill()
             self._proc.join(timeout=5)
-        self._proc, self._conn = None, None
+        self._proc, self._conn, self._topic = None, None, None
 
 
 class _Died(Exception):
     """The child process went away in the middle of a call."""
 
 
-def _answer(reply: tuple[Any, ...]) -> Article:
+def _answer(reply: tuple[Any, ...]) -> tuple[Article, Prepared | None]:
     kind = reply[0]
     if kind == "ok":
-        return Article.model_validate_json(reply[1])
+        return reply[1], reply[2]
     if kind == "pipeline":
         _, name, code, message = reply
         from pipeline import errors
@@ -207,6 +263,7 @@ def _answer(reply: tuple[Any, ...]) -> Article:
             except TypeError:  # an error class with another signature (ConfigError)
                 pass
         raise Unusable(message, code=code)
+    log.error("cleaner_failed", error=reply[1], child_traceback=reply[2])
     raise RuntimeError(f"cleaning failed in the cleaner process: {reply[1]}")
 
 
@@ -238,6 +295,23 @@ def clean_guarded(
     check_size(page.html, max_html_bytes, "page")  # the one size cap, for page HTML and article text alike
     return cleaner().clean(
         page, timeout_s=timeout_s, max_html_bytes=max_html_bytes, templates=templates, now=now
+    )
+
+
+def prepare_guarded(
+    page: Page,
+    topic: TopicConfig,
+    *,
+    timeout_s: float = EXTRACT_TIMEOUT_S,
+    max_html_bytes: int = MAX_HTML_BYTES,
+    templates: SiteTemplates | None = None,
+    now: datetime | None = None,
+) -> tuple[Article, Prepared]:
+    """``clean_guarded``, and the article prepared for its record in the same child under the same
+    limits: (the article as cleaning made it, its ``pipeline.record.Prepared``)."""
+    check_size(page.html, max_html_bytes, "page")
+    return cleaner().prepare(
+        page, topic, timeout_s=timeout_s, max_html_bytes=max_html_bytes, templates=templates, now=now
     )
 
 

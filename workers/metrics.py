@@ -43,7 +43,7 @@ COUNTERS = {
 HISTOGRAMS = {
     "clean_seconds": (
         (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
-        "Time to clean one page (extraction in the cleaning process), seconds",
+        "Time to clean and enrich one page (in the cleaning process), seconds",
     ),
     "dedup_decision_seconds": (
         (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),

@@ -9,11 +9,8 @@ from dataclasses import replace
 
 import structlog
 
-from pipeline.dedup import fingerprint
-from pipeline.enrich import enrich
 from pipeline.models import Article, DedupVerdict, Page, Record
-from pipeline.record import build_record
-from pipeline.sanitize import sanitize_article
+from pipeline.record import Prepared, build_record, prepare
 from pipeline.stories import story_profile
 from pipeline.urls import host_of
 from workers import guard, metrics
@@ -25,13 +22,11 @@ from workers.store import Saved
 log = structlog.get_logger(__name__)
 
 
-def process_article(app: App, article: Article, *, alerts: bool) -> Saved:
-    # the one door into a record: whatever the source (feed, page metadata, replayed text), every
-    # text field is sanitized before anything (events, evidence, alerts) is derived from it
-    article = sanitize_article(article)
-    fps = fingerprint(article)
+def process_article(app: App, article: Article, *, alerts: bool, prepared: Prepared | None = None) -> Saved:
+    """Dedup, store, cases and alerts for one article. ``prepared``: its sanitized form,
+    fingerprints and enrichment when the cleaner process made them already (``process_page``)."""
+    article, fps, enrichment = prepared or prepare(article, app.config.topic)
     structlog.contextvars.bind_contextvars(article_id=fps.article_id)
-    enrichment = enrich(article, app.config.topic)
 
     def build(verdict: DedupVerdict, previous: Record | None) -> Record:
         return build_record(article, fps, verdict, enrichment, previous)
@@ -69,20 +64,18 @@ def process_article(app: App, article: Article, *, alerts: bool) -> Saved:
 
 
 def process_page(app: App, page: Page, *, alerts: bool) -> Saved:
-    """Clean a page (in the thread's cleaner process, under the time limit) with its source's
-    learned template lines stripped, count its lines for that source, and process the article."""
+    """Clean and enrich a page (in the thread's cleaner process, under the time limit) with its
+    source's learned template lines stripped, count its lines for that source, and process the
+    article."""
     source = page.source or host_of(page.final_url or page.url)
     templates = app.templates.load(source)
     with metrics.timed(app, "clean_seconds"):
-        article = guard.clean_guarded(
+        article, prepared = guard.prepare_guarded(
             page,
+            app.config.topic,
             timeout_s=app.settings.extract_timeout_s,
             max_html_bytes=app.settings.http_max_bytes,
             templates=templates,
         )
-    app.templates.learn_article(article)
-    if page.warnings and not set(page.warnings) <= set(article.warnings):
-        article = article.model_copy(
-            update={"warnings": tuple(dict.fromkeys((*article.warnings, *page.warnings)))}
-        )
-    return process_article(app, article, alerts=alerts)
+    app.templates.learn_article(article)  # as cleaning made it: the lines later pages are cleaned of
+    return process_article(app, article, alerts=alerts, prepared=prepared)
