@@ -143,3 +143,29 @@ def test_the_guard_costs_little_over_cleaning_in_the_thread() -> None:
         proc.close()
     print(f"clean in thread {direct * 1000:.2f} ms, in the guard's process {guarded * 1000:.2f} ms")
     assert guarded - direct < 0.02  # a pipe round trip, not a process start
+
+
+def test_enrichment_in_the_child_follows_the_topic_it_is_given() -> None:
+    """The child keeps the topic it was sent; a changed topic (a reloaded configuration) reaches it,
+    and so does the topic after the child was replaced."""
+    from config.loader import load_config
+    from pipeline.record import prepare
+
+    topic = load_config(Path(__file__).resolve().parents[2] / "config").topic
+    never = topic.model_copy(update={"on_topic_threshold": 1.01})  # nothing scores above 1
+    page = Page(
+        url="https://eastwire.example/a", html=demo_html("eastwire/2024/03/baek-consular-access.html")
+    )
+    proc = guard.CleanerProcess()
+    try:
+        article, prepared = proc.prepare(page, topic, timeout_s=20, max_html_bytes=10**8)
+        assert prepared.enrichment.on_topic
+        assert prepared == prepare(article, topic)  # the same as enriching in the worker
+        assert [e.type for e in prepared.enrichment.events]
+        _, again = proc.prepare(page, never, timeout_s=20, max_html_bytes=10**8)
+        assert not again.enrichment.on_topic
+        proc.close()  # a new child holds no topic until it is sent one
+        _, fresh = proc.prepare(page, topic, timeout_s=20, max_html_bytes=10**8)
+        assert fresh.enrichment.on_topic
+    finally:
+        proc.close()
