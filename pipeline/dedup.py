@@ -83,7 +83,11 @@ class Body:
 
     @classmethod
     def of(cls, text: str) -> Body:
-        words = " ".join(body_lines(text)).split()
+        return cls.of_lines(body_lines(text))
+
+    @classmethod
+    def of_lines(cls, lines: list[str]) -> Body:
+        words = " ".join(lines).split()
         return cls(all=frozenset(shingles(words)), lead=frozenset(shingles(words[:LEAD_WORDS])))
 
 
@@ -125,12 +129,14 @@ def lsh_bands(body: Body) -> tuple[str, ...]:
 
 
 def fingerprint(article: Article) -> Fingerprints:
+    lines = body_lines(article.text)  # once, for the exact-copy claim and the LSH buckets alike
+    content_hash = digest("\n".join(lines), 32)  # = content_key(article.text)
     return Fingerprints(
         article_id=article_id(article.canonical_url),
         url_hash=digest(article.canonical_url, 32),
-        content_hash=(content_hash := digest(content_key(article.text), 32)),
+        content_hash=content_hash,
         revision_hash=article.page_hash or content_hash,
-        bands=lsh_bands(Body.of(article.text)) + anchors(article.text),
+        bands=lsh_bands(Body.of_lines(lines)) + anchors(article.text),
     )
 
 
