@@ -39,6 +39,7 @@ log = structlog.get_logger(__name__)
 DEFAULT_MAX_BYTES = 15 * 1024 * 1024  # NEWSWATCH_HTTP_MAX_BYTES's default; replay() passes the setting
 MAX_IN_FLIGHT = 500
 LOST_AFTER_S = 30.0
+WAIT_POLL_S = 0.02  # how often a replay looks whether its items are done: it returns that soon after
 SUMMARY_KEYS = (
     "read",
     "stored",
@@ -323,7 +324,7 @@ def replay(
         app.send("process_item", item_id=iid, run_id=result.run_id, alerts=alerts)
         sent += 1
         while sent - app.store.run_done(result.run_id) > MAX_IN_FLIGHT:
-            time.sleep(0.05)
+            time.sleep(WAIT_POLL_S)
             if progress:
                 progress(app.store.run_done(result.run_id), sent)
     deadline = time.monotonic() + timeout_s
@@ -341,7 +342,7 @@ def replay(
                 break
         else:
             idle_since = None
-        time.sleep(0.05)
+        time.sleep(WAIT_POLL_S)
     if progress:
         progress(sent, sent)
     outcomes = app.store.run_outcomes(result.run_id)
