@@ -5,8 +5,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
+import redis
 import structlog
 
 from pipeline.models import Article, DedupVerdict, Page, Record
@@ -22,9 +25,17 @@ from workers.store import Saved
 log = structlog.get_logger(__name__)
 
 
-def process_article(app: App, article: Article, *, alerts: bool, prepared: Prepared | None = None) -> Saved:
+def process_article(
+    app: App,
+    article: Article,
+    *,
+    alerts: bool,
+    prepared: Prepared | None = None,
+    also: Callable[[redis.client.Pipeline], object] | None = None,
+) -> Saved:
     """Dedup, store, cases and alerts for one article. ``prepared``: its sanitized form,
-    fingerprints and enrichment when the cleaner process made them already (``process_page``)."""
+    fingerprints and enrichment when the cleaner process made them already (``process_page``);
+    ``also``: writes that go in the record's transaction (``RedisStore.save``)."""
     article, fps, enrichment = prepared or prepare(article, app.config.topic)
     structlog.contextvars.bind_contextvars(article_id=fps.article_id)
 
@@ -45,7 +56,7 @@ def process_article(app: App, article: Article, *, alerts: bool, prepared: Prepa
         else None
     )
     with metrics.timed(app, "dedup_decision_seconds"):
-        saved = app.store.save(article, fps, build, profile)
+        saved = app.store.save(article, fps, build, profile, also)
     metrics.count(app, "articles", saved.outcome)
     steps = update_cases(app, saved.record)  # new status steps of detention cases, once each
     if steps:
@@ -77,5 +88,8 @@ def process_page(app: App, page: Page, *, alerts: bool) -> Saved:
             max_html_bytes=app.settings.http_max_bytes,
             templates=templates,
         )
-    app.templates.learn_article(article)  # as cleaning made it: the lines later pages are cleaned of
-    return process_article(app, article, alerts=alerts, prepared=prepared)
+    # the page's lines counted for its source (as cleaning made them: what later pages are cleaned
+    # of), in the record's own transaction
+    return process_article(
+        app, article, alerts=alerts, prepared=prepared, also=partial(app.templates.learn_article, article)
+    )

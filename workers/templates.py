@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import redis
+
 from pipeline.models import Article
 from pipeline.templates import MIN_ARTICLES, LineCount, SiteTemplates, fingerprints, learnable_lines
 from pipeline.urls import article_id, digest
@@ -83,9 +85,15 @@ class TemplateStore:
         args: list[Any] = [article_key, self.seen_keep, self.lines_keep, *fingerprints(lines)]
         return bool(self._learn(keys=self._keys(source), args=args))
 
-    def learn_article(self, article: Article) -> bool:
-        """Count a cleaned article (its identity is its canonical URL)."""
-        return self.learn(article.source, article_id(article.canonical_url), learnable_lines(article))
+    def learn_article(self, article: Article, pipe: redis.client.Pipeline | None = None) -> bool:
+        """Count a cleaned article (its identity is its canonical URL). With ``pipe``, the count is
+        queued on it (the record's own transaction: no round trip of its own) and True returned."""
+        if pipe is None:
+            return self.learn(article.source, article_id(article.canonical_url), learnable_lines(article))
+        keys = self._keys(article.source)
+        args: list[str | int] = [article_id(article.canonical_url), self.seen_keep, self.lines_keep]
+        pipe.eval(_LEARN, len(keys), *keys, *args, *fingerprints(learnable_lines(article)))
+        return True
 
     def load(self, source: str, *, min_articles: int = MIN_ARTICLES) -> SiteTemplates:
         """The source's lines seen in at least ``min_articles`` articles, with their spans."""
