@@ -142,6 +142,7 @@ def _entry_outcome(app: App, entry_id: str, *, alerts: bool = True) -> tuple[str
             mapping={"outcome": outcome, "detail": detail, "at": datetime.now(UTC).isoformat()},
         )
         app.store.note_outcome(f"entry:{entry_id}", outcome, detail, where=entry.url, pipe=pipe)
+        metrics.flush_into(pipe)  # the message's metrics in its last round trip
         pipe.execute()
     return outcome, detail, fired
 
@@ -196,7 +197,16 @@ def _item_outcome(app: App, item_id: str, run_id: str, alerts: bool) -> None:
     except Exception as exc:  # every failure ends as an outcome on the run, or as a retry
         (outcome, detail), fired = settle(exc), 0
         metrics.count(app, "articles", outcome)
-    app.store.finish_item(item_id, run_id, outcome, detail, fired, payload=payload, failure_key=failure_key)
+    app.store.finish_item(
+        item_id,
+        run_id,
+        outcome,
+        detail,
+        fired,
+        payload=payload,
+        failure_key=failure_key,
+        also=metrics.flush_into,  # the message's metrics in its last round trip
+    )
 
 
 def deliver_alert(alert_key: str, destination: str | None = None) -> None:

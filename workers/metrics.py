@@ -68,18 +68,31 @@ def _add(app: App, name: str, writes: list[tuple[str, str, float]]) -> None:
     _send(app, writes, name)
 
 
+def _queue(pipe: redis.client.Pipeline, writes: list[tuple[str, str, float]]) -> None:
+    for k, field, amount in writes:
+        if isinstance(amount, int):
+            pipe.hincrby(k, field, amount)
+        else:
+            pipe.hincrbyfloat(k, field, amount)
+
+
 def _send(app: App, writes: list[tuple[str, str, float]], what: str) -> None:
     """One round trip; a failure to count never fails the work counted."""
     try:
         with app.redis.pipeline(transaction=False) as pipe:
-            for k, field, amount in writes:
-                if isinstance(amount, int):
-                    pipe.hincrby(k, field, amount)
-                else:
-                    pipe.hincrbyfloat(k, field, amount)
+            _queue(pipe, writes)
             pipe.execute()
     except redis.RedisError as exc:
         log.debug("metric_not_counted", metric=what, error=str(exc))
+
+
+def flush_into(pipe: redis.client.Pipeline) -> None:
+    """Queue the batch's writes so far on the caller's pipeline: the message's last round trip
+    carries them (``RedisStore.finish_item``) instead of one of their own. Outside a batch, nothing."""
+    pending = _pending.get()
+    if pending:
+        _queue(pipe, pending)
+        pending.clear()
 
 
 @contextmanager

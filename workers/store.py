@@ -597,10 +597,14 @@ class RedisStore:
         payload: dict[str, Any] | None = None,
         failure_key: str | None = None,
         remember: bool = True,
+        also: Callable[[redis.client.Pipeline], object] | None = None,
     ) -> None:
         """Record a work item's outcome on its run and drop its payload; a failed item is remembered
-        (``newswatch errors``) with its payload, so that ``replay --retry-errors`` can run it again."""
+        (``newswatch errors``) with its payload, so that ``replay --retry-errors`` can run it again.
+        ``also(pipe)`` queues the caller's writes in the same round trip (the message's metrics)."""
         with self.r.pipeline(transaction=True) as pipe:
+            if also is not None:
+                also(pipe)
             value = json.dumps({"outcome": outcome, "detail": detail, "alerts": alerts})
             pipe.hset(self.k("run", run_id), item_id, value)
             pipe.expire(self.k("run", run_id), 7 * 24 * 3600)
