@@ -75,6 +75,25 @@ _HGET_EACH = (
 _HSET_EACH = (
     "for i, key in ipairs(KEYS) do redis.call('HSET', key, ARGV[2 * i - 1], ARGV[2 * i]) end return #KEYS"
 )
+# A story's title is the headline of lowest rank (``title_rank``) among its articles: set here only
+# when the new one ranks lower than the stored one, atomically, so that concurrent workers and any
+# order of arrival end on the same title. A title stored without a rank yields to any ranked one.
+_TITLE_IF_LOWER = (
+    "local cur = redis.call('HGET', KEYS[1], 'title_rank') "
+    "if (not cur) or ARGV[1] < cur then "
+    "redis.call('HSET', KEYS[1], 'title', ARGV[2], 'title_rank', ARGV[1]) end "
+    "return 1"
+)
+
+
+def title_rank(record: Record) -> str:
+    """How a record's headline ranks as its story's title, lowest first: a usable headline
+    (``headline_ok``) before any other, then the earliest published (the first report of the
+    happening; undated after dated), then the record id. Nothing in it depends on when the record
+    was processed, so any order of arrival gives a story the same title."""
+    usable = "0" if headline_ok(record.title) else "1"
+    published = f"{record.published_at.timestamp():014.3f}" if record.published_at else "9" * 14
+    return f"{usable}|{published}|{record.id}"
 
 
 class Keys:
@@ -261,7 +280,7 @@ class RedisStore:
         if not merged or into is None:
             return
         k = self.k
-        titles = [self.r.hget(k("story", sid), "title") for sid in (into, *merged)]
+        titles = [self.r.hmget(k("story", sid), ["title_rank", "title"]) for sid in (into, *merged)]
         for sid in merged:
             pipe.hset(k("story", "parent"), sid, into)
             pipe.zunionstore(
@@ -289,9 +308,9 @@ class RedisStore:
             )
             pipe.delete(k("story", sid))
         pipe.ltrim(k("story", "merges"), 0, MERGES_KEEP - 1)
-        best = next((t for t in titles if headline_ok(t)), None)
-        if best:
-            pipe.hset(k("story", into), "title", best)
+        ranked = sorted((rank, title) for rank, title in titles if rank and title is not None)
+        if ranked:  # the merged story's title: the lowest-ranked of theirs
+            pipe.hset(k("story", into), mapping={"title_rank": ranked[0][0], "title": ranked[0][1]})
         log.info("stories_merged", into=into, merged=merged, record_id=by)
 
     def _write_story(self, pipe: redis.client.Pipeline, record: Record, profile: StoryProfile | None) -> None:
@@ -312,11 +331,7 @@ class RedisStore:
                 pipe.zadd(zkey, {record.id: profile.at if profile.at is not None and kind == "key" else t})
         if record.dedup.status not in ("unique", "revision"):
             return
-        current = self.r.hget(k("story", sid), "title")
-        if headline_ok(record.title) and not headline_ok(current):
-            pipe.hset(k("story", sid), "title", record.title or "")  # the story's title: its best headline
-        else:
-            pipe.hsetnx(k("story", sid), "title", record.title or "")
+        pipe.eval(_TITLE_IF_LOWER, 1, k("story", sid), title_rank(record), record.title or "")
         for etype in {e.type for e in record.events}:
             pipe.sadd(k("story", sid, "events"), etype)
             pipe.zadd(k.idx("stories", "event", etype), {sid: t}, gt=True)
