@@ -76,17 +76,17 @@ BRIDGE = {
 }
 
 
-def bridge_backlog(tmp_path: Path, order: str) -> Path:
-    published = {"x": "2024-05-14", "y": "2024-05-14", "b": "2024-05-14", "z": "2024-05-17"}
-    path = tmp_path / f"bridge-{order}.jsonl"
+def report_backlog(path: Path, reports: dict[str, tuple[str, str, str]], order: str) -> Path:
+    """Reports by letter (published, title, text) as a JSONL backlog, in the order given, each
+    from an outlet of its own (``{letter}.example``)."""
     path.write_text(
         "".join(
             json.dumps(
                 {
                     "url": f"https://{n}.example/news/{n}",
-                    "title": BRIDGE[n][0],
-                    "text": BRIDGE[n][1],
-                    "published": published[n],
+                    "title": reports[n][1],
+                    "text": reports[n][2],
+                    "published": reports[n][0],
                     "source": f"{n}.example",
                 }
             )
@@ -95,6 +95,12 @@ def bridge_backlog(tmp_path: Path, order: str) -> Path:
         )
     )
     return path
+
+
+def bridge_backlog(tmp_path: Path, order: str) -> Path:
+    published = {"x": "2024-05-14", "y": "2024-05-14", "b": "2024-05-14", "z": "2024-05-17"}
+    reports = {n: (published[n], *BRIDGE[n]) for n in BRIDGE}
+    return report_backlog(tmp_path / f"bridge-{order}.jsonl", reports, order)
 
 
 def test_a_bridging_report_merges_two_stories_in_any_order_with_one_alert(
@@ -212,22 +218,7 @@ def test_a_storys_title_is_its_first_reports_headline_whatever_came_first(
     for n, order in enumerate(("xbw", "bwx", "wbx")):
         prefix = f"nwtest-title-{n}-{tmp_path.name[-8:]}"
         settings = load_settings(redis_url=redis_url, key_prefix=prefix, data_dir=tmp_path / str(n))
-        backlog = tmp_path / f"titles-{order}.jsonl"
-        backlog.write_text(
-            "".join(
-                json.dumps(
-                    {
-                        "url": f"https://{k}.example/news/{k}",
-                        "title": reports[k][1],
-                        "text": reports[k][2],
-                        "published": reports[k][0],
-                        "source": f"{k}.example",
-                    }
-                )
-                + "\n"
-                for k in order
-            )
-        )
+        backlog = report_backlog(tmp_path / f"titles-{order}.jsonl", reports, order)
         try:
             with App.open(settings) as app, workers(app, threads=1, queues={"articles", "alerts"}):
                 replay(app, [backlog])
