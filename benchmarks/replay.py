@@ -1,14 +1,15 @@
 """Replay throughput against bare trafilatura, on the same pages, in the same run.
 
     python benchmarks/replay.py [PAGES_DIR] [--limit N] [--threads T[,T...]] [--processes P]
-                                [--redis-url URL] [--repeat R] [--json]
+                                [--cleaners C] [--redis-url URL] [--repeat R] [--json]
 
 For each thread count T of ``--threads`` (default ``1,2``: one worker thread against one bare
 process, then two against two), two measurements, each repeated ``--repeat`` times (default 2) after
 a warm-up, taken in turn (bare then pipeline, then pipeline then bare, ...) so that a change in the
 machine's load falls on both; the best run of each counts. Both use the same number of cleaning processes,
-N = threads x processes (every pipeline worker thread cleans in a process of its own), so the ratio
-compares throughput per core fairly; the last table gives the per-core ratio for each N:
+N = cleaners x processes (a worker process's threads share its cleaners: ``--cleaners C``, by default
+the pipeline's own, one per thread and at most one per CPU), so the ratio compares throughput per core
+fairly; the last table gives the per-core ratio for each N:
 
 - **bare**: ``pipeline.clean.extract(html, url)`` (``trafilatura.bare_extraction`` with the
   pipeline's own ``EXTRACT_OPTIONS``) on every page, over N processes (the pages dealt round-robin,
@@ -124,6 +125,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run P `newswatch worker` subprocesses instead of worker threads in this process",
     )
     ap.add_argument(
+        "--cleaners",
+        type=int,
+        default=None,
+        help="cleaning processes per worker process, shared by its threads (default: the pipeline's, "
+        "one per thread and at most one per CPU); bare runs over as many processes in all",
+    )
+    ap.add_argument(
         "--redis-url",
         default=None,
         help=f"Redis to use (default: $NEWSWATCH_REDIS_URL or {DEFAULT_REDIS_URL}; "
@@ -139,10 +147,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if (
         min(args.threads) < 1
         or args.processes < 0
+        or (args.cleaners is not None and args.cleaners < 1)
         or args.repeat < 1
         or (args.limit is not None and args.limit < 1)
     ):
-        ap.error("--threads, --repeat and --limit must be >= 1, --processes >= 0")
+        ap.error("--threads, --repeat, --limit and --cleaners must be >= 1, --processes >= 0")
     return args
 
 
@@ -273,7 +282,15 @@ def delete_prefix(client: redis.Redis, prefix: str, *, keep_dramatiq: bool = Fal
 class WorkerProcesses:
     """P `newswatch worker --threads T` subprocesses on one Redis and key prefix."""
 
-    def __init__(self, count: int, threads: int, redis_url: str, prefix: str, log_level: str) -> None:
+    def __init__(
+        self,
+        count: int,
+        threads: int,
+        redis_url: str,
+        prefix: str,
+        log_level: str,
+        cleaners: int | None = None,
+    ) -> None:
         self.count, self.threads = count, threads
         self.env = {
             **os.environ,
@@ -281,6 +298,7 @@ class WorkerProcesses:
             "NEWSWATCH_KEY_PREFIX": prefix,
             "NEWSWATCH_LOG_LEVEL": log_level,
             "NEWSWATCH_WORKER_THREADS": str(threads),
+            **({"NEWSWATCH_CLEANERS": str(cleaners)} if cleaners else {}),
         }
         self.procs: list[subprocess.Popen[str]] = []
         self.ready: list[threading.Event] = []
@@ -346,7 +364,9 @@ class WorkerProcesses:
 
 
 @contextlib.contextmanager
-def open_pipeline(redis_url: str | None, threads: int, processes: int, log_level: str) -> Iterator[Any]:
+def open_pipeline(
+    redis_url: str | None, threads: int, processes: int, log_level: str, cleaners: int | None = None
+) -> Iterator[Any]:
     """An App on a fresh prefix, with its workers running; every key of the prefix deleted at the end."""
     from config.settings import load_settings
     from workers.app import App
@@ -359,6 +379,7 @@ def open_pipeline(redis_url: str | None, threads: int, processes: int, log_level
         "key_prefix": prefix,
         "log_level": log_level,
         "worker_threads": threads,
+        "cleaners": cleaners,
     }
     if data_dir:
         overrides["data_dir"] = Path(data_dir)
@@ -368,7 +389,7 @@ def open_pipeline(redis_url: str | None, threads: int, processes: int, log_level
             try:
                 if processes:
                     url = redis_url or (app.embedded.url if app.embedded else "")
-                    procs = WorkerProcesses(processes, threads, url, prefix, log_level)
+                    procs = WorkerProcesses(processes, threads, url, prefix, log_level, cleaners)
                     try:
                         procs.start()
                         yield app
@@ -428,12 +449,13 @@ def pipeline_runner(
     processes: int,
     log_level: str,
     timeout_s: float,
+    cleaners: int | None = None,
 ) -> Iterator[Any]:
     """The pipeline with its workers running, warmed up; yields a function that runs one timed
     replay of the inputs (the store's keys of the prefix deleted first, so it stores anew)."""
     from workers.replay import replay
 
-    with open_pipeline(redis_url, threads, processes, log_level) as app:
+    with open_pipeline(redis_url, threads, processes, log_level, cleaners) as app:
         # warm-up: one page per worker thread, through the whole path (first parse, language model, Redis)
         warm_watch = DeadLetterWatch(app)
 
@@ -460,19 +482,33 @@ def pipeline_runner(
         yield one
 
 
+def cleaners_of(args: argparse.Namespace, threads: int) -> int:
+    """The cleaning processes of one worker process with ``threads`` threads."""
+    from workers.guard import default_cleaners
+
+    return int(args.cleaners) if args.cleaners else default_cleaners(threads)
+
+
 def measure(
     args: argparse.Namespace, threads: int, pages: list[Path], inputs: list[Path], redis_url: str | None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Bare and pipeline runs taken in turn (bare first on odd repeats, the pipeline first on even
     ones), so a change in the machine's load falls on both sides alike; the best run of each counts."""
-    parallel = threads * max(1, args.processes)
+    parallel = cleaners_of(args, threads) * max(1, args.processes)
     totals: list[float] = []
     extracts: list[float] = []
     runs: list[dict[str, Any]] = []
     with (
         bare_runner(pages, parallel) as bare_once,
         pipeline_runner(
-            pages, inputs, redis_url, threads, args.processes, args.log_level.upper(), args.timeout
+            pages,
+            inputs,
+            redis_url,
+            threads,
+            args.processes,
+            args.log_level.upper(),
+            args.timeout,
+            args.cleaners,
         ) as pipeline_once,
     ):
         for n in range(args.repeat):
@@ -511,9 +547,10 @@ def measure_threads(
     redis_url: str | None,
     load: float,
 ) -> dict[str, Any]:
-    """Bare over N processes and the pipeline with N worker threads (N = threads x processes);
+    """Bare over N processes and the pipeline with N cleaning processes (N = cleaners x processes);
     prints their table and returns the figures."""
-    parallel = threads * max(1, args.processes)  # cleaning processes on the pipeline's side
+    cleaners = cleaners_of(args, threads)
+    parallel = cleaners * max(1, args.processes)  # cleaning processes on the pipeline's side
     cores = max(1, min(parallel, os.cpu_count() or 1))
     bare, pipe = measure(args, threads, pages, inputs, redis_url)
 
@@ -523,9 +560,9 @@ def measure_threads(
     pipeline_per_s = n / pipe["best_s"]
     ratio = pipeline_per_s / bare_per_s  # same N on both sides: the per-core ratio
     workers_desc = (
-        f"{args.processes} processes × {threads} threads"
+        f"{args.processes} processes × {threads} threads, {cleaners} cleaners each"
         if args.processes
-        else f"{threads} threads in-process"
+        else f"{threads} threads, {cleaners} cleaners, in-process"
     )
 
     def runs(values: list[float]) -> str:
@@ -600,6 +637,7 @@ def measure_threads(
         "pages": n,
         "threads": threads,
         "processes": args.processes,
+        "cleaners": cleaners,
         "cleaning_processes": parallel,
         "cores": cores,
         "per_core_ratio": round(ratio, 4),

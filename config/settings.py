@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     worker_threads: Annotated[int, Field(ge=1, le=64)] = Field(
         default=4, description="dramatiq worker threads per process"
     )
+    cleaners: Annotated[int, Field(ge=1, le=64)] | None = Field(
+        default=None,
+        description="cleaning processes per worker process, shared by its threads "
+        "(default: one per worker thread, at most one per CPU)",
+    )
     http_timeout_s: Annotated[float, Field(gt=0, le=300)] = Field(
         default=20.0, description="total deadline of one HTTP request, seconds"
     )

@@ -2,8 +2,9 @@
 
 A thread cannot be stopped in Python, and lxml and trafilatura hold the GIL for
 long stretches, so a deadline inside the worker thread would only be noticed
-after the damage. Instead each worker thread owns one long-lived child process
-that cleans pages (``pipeline.clean.clean``) and parses feeds
+after the damage. Instead the worker threads share a pool of long-lived child
+processes (``CleanerPool``: one per thread, at most one per CPU, or
+``NEWSWATCH_CLEANERS``); a child cleans pages (``pipeline.clean.clean``) and parses feeds
 (``pipeline.feeds.parse_feed``: feedparser has quadratic corners, such as its
 author parsing) and answers over a pipe. When the answer does not come within
 the limit, the child is killed (SIGKILL) and a fresh one takes its place on the
@@ -28,9 +29,11 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -267,19 +270,75 @@ def _answer(reply: tuple[Any, ...]) -> tuple[Article, Prepared | None]:
     raise RuntimeError(f"cleaning failed in the cleaner process: {reply[1]}")
 
 
-_local = threading.local()
-_all: list[CleanerProcess] = []
-_all_lock = threading.Lock()
+class CleanerPool:
+    """The cleaner processes of one worker process, shared by its threads: at most ``size`` of them,
+    started as they are first needed. A thread takes a free one for one call and gives it back; when
+    all are busy it waits. Worker threads mostly wait on the network (a page's fetch, Redis), so a
+    process needs more threads than cleaners: cleaning is what uses the cores, and each cleaner costs
+    its own memory."""
+
+    def __init__(self, size: int | None = None) -> None:
+        self.size = size or default_cleaners()
+        self._cond = threading.Condition()
+        self._free: list[CleanerProcess] = []
+        self._all: list[CleanerProcess] = []
+
+    def resize(self, size: int) -> None:
+        with self._cond:
+            self.size = max(1, size)
+            self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def lease(self) -> Iterator[CleanerProcess]:
+        with self._cond:
+            while not self._free and len(self._all) >= self.size:
+                self._cond.wait()
+            if self._free:
+                proc = self._free.pop()  # the one used last: its caches are warm
+            else:
+                proc = CleanerProcess()
+                self._all.append(proc)
+        try:
+            yield proc
+        finally:
+            with self._cond:
+                if proc in self._all:  # not closed meanwhile (close_all)
+                    if len(self._all) > self.size:  # the pool was made smaller
+                        self._all.remove(proc)
+                        proc.close()
+                    else:
+                        self._free.append(proc)
+                self._cond.notify()
+
+    def close(self) -> None:
+        """Stop every cleaner process (they are daemons: they also die with this process)."""
+        with self._cond:
+            procs, self._all, self._free = list(self._all), [], []
+            self._cond.notify_all()
+        for proc in procs:
+            proc.close()
+
+    def started(self) -> int:
+        """How many cleaner processes the pool holds now."""
+        with self._cond:
+            return len(self._all)
 
 
-def cleaner() -> CleanerProcess:
-    """This thread's cleaner process (one per worker thread: calls never wait for each other)."""
-    proc: CleanerProcess | None = getattr(_local, "cleaner", None)
-    if proc is None:
-        proc = _local.cleaner = CleanerProcess()
-        with _all_lock:
-            _all.append(proc)
-    return proc
+def default_cleaners(threads: int | None = None) -> int:
+    """Cleaner processes for a worker process: one per worker thread, at most one per CPU it may use."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(threads or cpus, cpus))
+
+
+pool = CleanerPool()
+
+
+def configure(cleaners: int | None = None, *, threads: int | None = None) -> None:
+    """Size this process's pool: ``cleaners``, else one per worker thread up to the CPUs."""
+    pool.resize(cleaners or default_cleaners(threads))
 
 
 def clean_guarded(
@@ -293,9 +352,10 @@ def clean_guarded(
     """``pipeline.clean.clean`` under a size cap (checked here, before anything is sent) and a
     time limit that kills the work; raises Unusable (``too_large``, ``timeout``) like clean does."""
     check_size(page.html, max_html_bytes, "page")  # the one size cap, for page HTML and article text alike
-    return cleaner().clean(
-        page, timeout_s=timeout_s, max_html_bytes=max_html_bytes, templates=templates, now=now
-    )
+    with pool.lease() as proc:
+        return proc.clean(
+            page, timeout_s=timeout_s, max_html_bytes=max_html_bytes, templates=templates, now=now
+        )
 
 
 def prepare_guarded(
@@ -310,19 +370,18 @@ def prepare_guarded(
     """``clean_guarded``, and the article prepared for its record in the same child under the same
     limits: (the article as cleaning made it, its ``pipeline.record.Prepared``)."""
     check_size(page.html, max_html_bytes, "page")
-    return cleaner().prepare(
-        page, topic, timeout_s=timeout_s, max_html_bytes=max_html_bytes, templates=templates, now=now
-    )
+    with pool.lease() as proc:
+        return proc.prepare(
+            page, topic, timeout_s=timeout_s, max_html_bytes=max_html_bytes, templates=templates, now=now
+        )
 
 
 def close_all() -> None:
     """Stop every cleaner process of this process (they are daemons: they also die with it)."""
-    with _all_lock:
-        procs, _all[:] = list(_all), []
-    for proc in procs:
-        proc.close()
+    pool.close()
 
 
 def parse_feed_guarded(data: bytes, *, timeout_s: float = EXTRACT_TIMEOUT_S, **kwargs: Any) -> ParsedFeed:
-    """``pipeline.feeds.parse_feed`` in this thread's child process, killed past ``timeout_s``."""
-    return cleaner().parse_feed(data, timeout_s=timeout_s, **kwargs)
+    """``pipeline.feeds.parse_feed`` in a cleaner process of the pool, killed past ``timeout_s``."""
+    with pool.lease() as proc:
+        return proc.parse_feed(data, timeout_s=timeout_s, **kwargs)

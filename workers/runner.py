@@ -26,16 +26,21 @@ log = structlog.get_logger(__name__)
 def workers(app: App, *, threads: int | None = None, queues: set[str] | None = None) -> Iterator[Worker]:
     """dramatiq worker threads consuming the app's queues for the duration of the block."""
     actors.declare(app.broker)
-    worker = Worker(
-        app.broker, worker_threads=threads or app.settings.worker_threads, queues=queues, worker_timeout=100
-    )
+    threads = threads or app.settings.worker_threads
+    guard.configure(app.settings.cleaners, threads=threads)  # the threads' shared cleaning processes
+    worker = Worker(app.broker, worker_threads=threads, queues=queues, worker_timeout=100)
     worker.start()
-    log.info("workers_started", threads=worker.worker_threads, queues=sorted(queues or app.queues()))
+    log.info(
+        "workers_started",
+        threads=worker.worker_threads,
+        cleaners=guard.pool.size,
+        queues=sorted(queues or app.queues()),
+    )
     try:
         yield worker
     finally:
         worker.stop(timeout=30_000)
-        guard.close_all()  # the cleaning processes of the worker threads
+        guard.close_all()  # the worker threads' cleaning processes
         log.info("workers_stopped")
 
 

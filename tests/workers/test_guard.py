@@ -169,3 +169,43 @@ def test_enrichment_in_the_child_follows_the_topic_it_is_given() -> None:
         assert fresh.enrichment.on_topic
     finally:
         proc.close()
+
+
+def test_worker_threads_share_the_pools_cleaners_and_wait_for_a_free_one() -> None:
+    """Three threads cleaning at once with one cleaner: each page is cleaned, in one child process;
+    a slow page that times out frees its cleaner for the next caller."""
+    import threading
+
+    page = Page(
+        url="https://eastwire.example/a", html=demo_html("eastwire/2024/03/baek-consular-access.html")
+    )
+    guard.close_all()
+    guard.configure(1)
+    try:
+        texts: list[str] = []
+        errors: list[BaseException] = []
+
+        def clean_one() -> None:
+            try:
+                texts.append(guard.clean_guarded(page, timeout_s=20, max_html_bytes=10**8).text)
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=clean_one) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not errors and len(texts) == 3 and all("Baek" in t for t in texts)
+        assert guard.pool.started() == 1
+        with pytest.raises(Unusable) as info:
+            guard.clean_guarded(
+                Page(url="https://h.example/slow", html=slow_page()), timeout_s=0.5, max_html_bytes=10**8
+            )
+        assert info.value.code == "timeout"
+        assert "Baek" in guard.clean_guarded(page, timeout_s=20, max_html_bytes=10**8).text
+        assert guard.pool.started() == 1
+    finally:
+        guard.close_all()
+        guard.configure()
+    assert guard.pool.started() == 0
