@@ -301,14 +301,17 @@ class CleanerPool:
         try:
             yield proc
         finally:
+            surplus = False
             with self._cond:
                 if proc in self._all:  # not closed meanwhile (close_all)
-                    if len(self._all) > self.size:  # the pool was made smaller
+                    surplus = len(self._all) > self.size  # the pool was made smaller
+                    if surplus:
                         self._all.remove(proc)
-                        proc.close()
                     else:
                         self._free.append(proc)
                 self._cond.notify()
+            if surplus:
+                proc.close()  # outside the lock: stopping a child may take a moment
 
     def close(self) -> None:
         """Stop every cleaner process (they are daemons: they also die with this process)."""
