@@ -99,6 +99,12 @@ class Settings(BaseSettings):
         "listens beyond loopback (it will not start there without one); never logged",
     )
 
+    @field_validator("cleaners", mode="before")
+    @classmethod
+    def _cleaners(cls, value: object) -> object:
+        # an empty variable (docker compose passes NEWSWATCH_CLEANERS= when it is not set) is the default
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("key_prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:

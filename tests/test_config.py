@@ -69,3 +69,14 @@ def test_a_bad_setting_names_the_environment_variable(monkeypatch: pytest.Monkey
     monkeypatch.setenv("NEWSWATCH_REDIS_URL", "http://nope")
     with pytest.raises(ConfigError, match="NEWSWATCH_REDIS_URL"):
         load_settings()
+
+
+def test_cleaners_left_empty_is_the_default_and_a_word_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """docker compose passes NEWSWATCH_CLEANERS= when the user set nothing: that is the default."""
+    monkeypatch.setenv("NEWSWATCH_CLEANERS", "")
+    assert load_settings().cleaners is None
+    monkeypatch.setenv("NEWSWATCH_CLEANERS", "3")
+    assert load_settings().cleaners == 3
+    monkeypatch.setenv("NEWSWATCH_CLEANERS", "many")
+    with pytest.raises(ConfigError, match="NEWSWATCH_CLEANERS"):
+        load_settings()
