@@ -76,11 +76,12 @@ _HSET_EACH = (
     "for i, key in ipairs(KEYS) do redis.call('HSET', key, ARGV[2 * i - 1], ARGV[2 * i]) end return #KEYS"
 )
 # A story's title is the headline of lowest rank (``title_rank``) among its articles: set here only
-# when the new one ranks lower than the stored one, atomically, so that concurrent workers and any
-# order of arrival end on the same title. A title stored without a rank yields to any ranked one.
+# when the new one ranks lower than the stored one (or the same: that article revised, its headline
+# perhaps corrected), atomically, so that concurrent workers and any order of arrival end on the same
+# title. A title stored without a rank yields to any ranked one.
 _TITLE_IF_LOWER = (
     "local cur = redis.call('HGET', KEYS[1], 'title_rank') "
-    "if (not cur) or ARGV[1] < cur then "
+    "if (not cur) or ARGV[1] <= cur then "
     "redis.call('HSET', KEYS[1], 'title', ARGV[2], 'title_rank', ARGV[1]) end "
     "return 1"
 )

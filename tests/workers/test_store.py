@@ -114,3 +114,14 @@ def test_alerts_fire_once_per_rule_and_record(nw: App) -> None:
     copy = process_article(nw, art("https://other.example/alert"), alerts=True)
     assert copy.alerts == ()
     assert nw.redis.xlen(nw.store.k("stream", "alerts")) == 1
+
+
+def test_a_revised_headline_becomes_its_storys_title(nw: App) -> None:
+    first = process_article(nw, art("https://ledger.example/s"), alerts=False)
+    assert first.record.story_id is not None
+    assert nw.store.stories()[0]["title"] == "Seoul sanctions Russian vessels"
+    edited = BODY.replace("eight North Korean individuals", "nine North Korean individuals")
+    title = "Seoul sanctions Russian vessels and nine North Koreans"
+    second = process_article(nw, art("https://ledger.example/s", text=edited, title=title), alerts=False)
+    assert second.outcome == "revision" and second.record.story_id == first.record.story_id
+    assert nw.store.stories()[0]["title"] == title
