@@ -80,20 +80,23 @@ class TemplateStore:
     def _keys(self, source: str) -> list[str]:
         return [self.key(source, part) for part in ("seen", "lines", "first", "n")]
 
-    def learn(self, source: str, article_key: str, lines: list[str]) -> bool:
-        """Count an article's lines for its source; False when this article was counted before."""
+    def learn(
+        self, source: str, article_key: str, lines: list[str], pipe: redis.client.Pipeline | None = None
+    ) -> bool:
+        """Count an article's lines for its source; False when this article was counted before.
+        With ``pipe``, the count is queued on it (the record's own transaction: no round trip of its
+        own) and True returned."""
+        keys = self._keys(source)
         args: list[Any] = [article_key, self.seen_keep, self.lines_keep, *fingerprints(lines)]
-        return bool(self._learn(keys=self._keys(source), args=args))
+        if pipe is not None:
+            pipe.eval(_LEARN, len(keys), *keys, *args)
+            return True
+        return bool(self._learn(keys=keys, args=args))
 
     def learn_article(self, article: Article, pipe: redis.client.Pipeline | None = None) -> bool:
-        """Count a cleaned article (its identity is its canonical URL). With ``pipe``, the count is
-        queued on it (the record's own transaction: no round trip of its own) and True returned."""
-        if pipe is None:
-            return self.learn(article.source, article_id(article.canonical_url), learnable_lines(article))
-        keys = self._keys(article.source)
-        args: list[str | int] = [article_id(article.canonical_url), self.seen_keep, self.lines_keep]
-        pipe.eval(_LEARN, len(keys), *keys, *args, *fingerprints(learnable_lines(article)))
-        return True
+        """Count a cleaned article (its identity is its canonical URL); ``pipe`` as in ``learn``."""
+        key = article_id(article.canonical_url)
+        return self.learn(article.source, key, learnable_lines(article), pipe)
 
     def load(self, source: str, *, min_articles: int = MIN_ARTICLES) -> SiteTemplates:
         """The source's lines seen in at least ``min_articles`` articles, with their spans."""
