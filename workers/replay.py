@@ -252,15 +252,21 @@ def read_inputs(paths: list[Path], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Ite
             yield Item(str(path), error=f"{path}: not JSONL, HTML or WARC (by its name)")
 
 
-def serialized(payload: dict[str, Any]) -> str:
-    """An item's JSON, the one form both its id and the stored item are made from."""
-    return json.dumps(payload, sort_keys=True)
+def serialized(payload: dict[str, Any]) -> tuple[str, str | None]:
+    """An item's stored form, the one both its id and the stored item are made from: its JSON and,
+    kept apart, a page's HTML (escaping a whole page into JSON, and reading it back, would cost a
+    worker more than the page's own reading and decoding)."""
+    page = payload.get("page") if payload.get("kind") == "page" else None
+    if not isinstance(page, dict) or not isinstance(page.get("html"), str):
+        return json.dumps(payload, sort_keys=True), None
+    rest = {**payload, "page": {**page, "html": ""}}
+    return json.dumps(rest, sort_keys=True), page["html"]
 
 
-def item_id(raw: str) -> str:
-    """An item's id from its JSON (``serialized``): the same input gives the same id, so a restarted
-    replay re-sends the same items."""
-    return digest(raw, 24)
+def item_id(raw: str, html: str | None = None) -> str:
+    """An item's id from its stored form (``serialized``): the same input gives the same id, so a
+    restarted replay re-sends the same items."""
+    return digest(raw if html is None else f"{raw}\x00{html}", 24)
 
 
 def failed_items(app: App) -> Iterator[Item]:
@@ -302,7 +308,7 @@ def replay(
     long at most) until the alerts raised were each sent once, so none is left queued at exit."""
     result = ReplayResult(run_id=uuid.uuid4().hex[:12])
     structlog.contextvars.bind_contextvars(run_id=result.run_id)
-    sent = 0
+    sent = done = 0
     where_of: dict[str, str] = {}  # item id -> where it was read, in input order
     inputs = items if items is not None else read_inputs(paths, max_bytes=app.settings.http_max_bytes)
     for item in inputs:
@@ -314,19 +320,20 @@ def replay(
             key = f"input:{digest(item.where, 24)}"
             app.store.note_outcome(key, item.outcome, _coded(item.error or "unreadable"), where=item.where)
             continue
-        raw = serialized(item.payload)  # a page's HTML is serialized once, for its id and the store
-        iid = item_id(raw)
+        raw, html = serialized(item.payload)  # made once, for its id and the store
+        iid = item_id(raw, html)
         if iid in where_of:  # the same item twice in one input: its outcome is the first one's
             result.counts["unchanged"] += 1
             continue
         where_of[iid] = item.where
-        app.store.put_item(result.run_id, iid, raw, app.settings.page_ttl_s)
+        app.store.put_item(result.run_id, iid, raw, app.settings.page_ttl_s, html)
         app.send("process_item", item_id=iid, run_id=result.run_id, alerts=alerts)
         sent += 1
-        while sent - app.store.run_done(result.run_id) > MAX_IN_FLIGHT:
-            time.sleep(WAIT_POLL_S)
-            if progress:
-                progress(app.store.run_done(result.run_id), sent)
+        if sent - done > MAX_IN_FLIGHT:  # asked only when the last answer no longer allows another
+            while sent - (done := app.store.run_done(result.run_id)) > MAX_IN_FLIGHT:
+                time.sleep(WAIT_POLL_S)
+                if progress:
+                    progress(done, sent)
     deadline = time.monotonic() + timeout_s
     idle_since: float | None = None
     while (done := app.store.run_done(result.run_id)) < sent:

@@ -594,13 +594,27 @@ class RedisStore:
 
     # A work item's payload is kept per run: two replays of one backlog at once each have their own.
 
-    def put_item(self, run_id: str, item_id: str, raw: str, ttl_s: int) -> None:
-        """Keep a work item (its JSON, ``workers.replay.serialized``) until a worker takes it."""
-        self.r.set(self.k("item", run_id, item_id), raw, ex=ttl_s)
+    def put_item(self, run_id: str, item_id: str, raw: str, ttl_s: int, html: str | None = None) -> None:
+        """Keep a work item until a worker takes it: its JSON and, apart, a page's HTML
+        (``workers.replay.serialized``)."""
+        key = self.k("item", run_id, item_id)
+        with self.r.pipeline(transaction=True) as pipe:
+            pipe.set(key, raw, ex=ttl_s)
+            if html is not None:
+                pipe.set(f"{key}:html", html, ex=ttl_s)
+            pipe.execute()
 
-    def get_item(self, run_id: str, item_id: str) -> dict[str, object] | None:
-        raw = self.r.get(self.k("item", run_id, item_id))
-        return json.loads(raw) if raw else None
+    def get_item(self, run_id: str, item_id: str) -> dict[str, Any] | None:
+        """A work item as it was read: a page's HTML, kept apart, back in its place."""
+        key = self.k("item", run_id, item_id)
+        with self.r.pipeline(transaction=False) as pipe:
+            raw, html = pipe.get(key).get(f"{key}:html").execute()
+        if not raw:
+            return None
+        payload: dict[str, Any] = json.loads(raw)
+        if html is not None and payload.get("kind") == "page":
+            payload["page"]["html"] = html
+        return payload
 
     def finish_item(
         self,
@@ -624,7 +638,7 @@ class RedisStore:
             value = json.dumps({"outcome": outcome, "detail": detail, "alerts": alerts})
             pipe.hset(self.k("run", run_id), item_id, value)
             pipe.expire(self.k("run", run_id), 7 * 24 * 3600)
-            pipe.delete(self.k("item", run_id, item_id))
+            pipe.delete(self.k("item", run_id, item_id), self.k("item", run_id, item_id, "html"))
             if remember:
                 key = failure_key or f"item:{item_id}"
                 self.note_outcome(key, outcome, detail, payload=payload, pipe=pipe)

@@ -115,3 +115,28 @@ def test_learning_a_sources_template_does_not_turn_a_replay_into_revisions(nw: A
     learned = nw.redis.keys(nw.store.k("tpl", "*"))
     assert learned  # the footer was counted for this source
     assert second["unchanged"] == 10 and second["revisions"] == 0 and second["stored"] == 0
+
+
+def test_a_pages_text_arrives_whole_and_nothing_of_it_stays_parked(nw: App, tmp_path: Path) -> None:
+    # a page's HTML is parked apart from its item and crosses to the cleaner as bytes: every script,
+    # and a character outside the Basic Multilingual Plane, must come out as it went in
+    lines = [
+        "Посольство в Сеуле заявило протест после задержания гражданина в порту Находки.",
+        "서울 외교부는 모스크바 주재 대사관을 통해 영사 접견을 다시 요청했다고 밝혔다.",
+        "The ministry's note ended with a line the clerk signed off with a 🕊 sign, as is her habit.",
+        "Officials in both capitals said the talks on the case would go on into the next week.",
+    ]
+    body = "".join(f"<p>{line}</p>" for line in lines * 2)
+    (tmp_path / "note.html").write_text(
+        '<html><head><meta charset="utf-8"><title>Note on the case</title>'
+        '<link rel="canonical" href="https://ledger.example/2024/note"></head>'
+        f"<body><article><h1>Note on the case</h1>{body}</article></body></html>",
+        encoding="utf-8",
+    )
+    with workers(nw, threads=1, queues={"articles", "alerts"}):
+        summary = replay(nw, [tmp_path]).summary()
+    assert summary["errors"] == 0 and summary["read"] == 1
+    (record,) = [r for r in nw.store.search(limit=5) if r.url == "https://ledger.example/2024/note"]
+    for line in lines:
+        assert line in record.text
+    assert list(nw.redis.scan_iter(match=nw.store.k("item", "*"))) == []  # the item and its HTML
