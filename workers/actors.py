@@ -180,11 +180,11 @@ def _item_outcome(app: App, item_id: str, run_id: str, alerts: bool) -> None:
             outcome, detail, fired = done
             app.store.finish_item(item_id, run_id, outcome, detail, fired, remember=False)  # noted above
             return
-        warnings: tuple[str, ...] = tuple(payload.get("warnings") or ())  # type: ignore[arg-type]
+        warnings: tuple[str, ...] = tuple(payload.get("warnings") or ())
         if payload.get("kind") == "page":
-            page, article = Page.model_validate({**payload["page"], "warnings": warnings}), None  # type: ignore[dict-item]
+            page, article = Page.model_validate({**payload["page"], "warnings": warnings}), None
         else:
-            data: dict[str, Any] = dict(payload["article"])  # type: ignore[call-overload]
+            data: dict[str, Any] = dict(payload["article"])
             check_size(data["text"], app.settings.http_max_bytes, "text")  # the same cap as a page's HTML
             if data.get("published_at"):
                 data["published_at"] = datetime.fromisoformat(data["published_at"])
