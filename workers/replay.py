@@ -39,7 +39,8 @@ log = structlog.get_logger(__name__)
 DEFAULT_MAX_BYTES = 15 * 1024 * 1024  # NEWSWATCH_HTTP_MAX_BYTES's default; replay() passes the setting
 MAX_IN_FLIGHT = 500
 LOST_AFTER_S = 30.0
-WAIT_POLL_S = 0.02  # how often a replay looks whether its items are done: it returns that soon after
+WAIT_POLL_S = 0.02  # how often a replay looks whether its items are done near the end: it returns that soon after
+LONGEST_POLL_S = 0.25  # ... and at most this long between looks while much is left (progress moves that often)
 SUMMARY_KEYS = (
     "read",
     "stored",
@@ -307,6 +308,7 @@ def replay(
     them; count the outcomes. ``wait_alerts_s``: with workers in this process, also wait (that
     long at most) until the alerts raised were each sent once, so none is left queued at exit."""
     result = ReplayResult(run_id=uuid.uuid4().hex[:12])
+    started = time.monotonic()
     structlog.contextvars.bind_contextvars(run_id=result.run_id)
     sent = done = 0
     where_of: dict[str, str] = {}  # item id -> where it was read, in input order
@@ -349,7 +351,7 @@ def replay(
                 break
         else:
             idle_since = None
-        time.sleep(WAIT_POLL_S)
+        time.sleep(_poll_wait(sent - done, time.monotonic() - started, done))
     if progress:
         progress(sent, sent)
     outcomes = app.store.run_outcomes(result.run_id)
@@ -366,6 +368,13 @@ def replay(
         result.alerts_waiting = wait_for_deliveries(app, wait_alerts_s)
     log.info("replay_finished", **result.summary(), alerts_waiting=result.alerts_waiting)
     return result
+
+
+def _poll_wait(left: int, elapsed_s: float, done: int) -> float:
+    """How long to wait before looking again: a quarter of the time the items left should take at the
+    pace so far, between WAIT_POLL_S and LONGEST_POLL_S (each look costs the workers' Redis a little)."""
+    per_item_s = elapsed_s / done if done else LONGEST_POLL_S
+    return min(LONGEST_POLL_S, max(WAIT_POLL_S, left * per_item_s / 4))
 
 
 def _coded(problem: str) -> str:
