@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import re
 import unicodedata
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import lxml.html
 import py3langid
@@ -63,6 +64,43 @@ def decode_html(body: bytes, charset: str | None = None) -> str:
         except (LookupError, UnicodeDecodeError):
             pass
     return decode_file(body)
+
+
+class RawHtml(NamedTuple):
+    """A page's bytes as they were read (``gzip``: as a .gz file holds them), to be decoded where it
+    is cleaned: a worker's threads share one process, its cleaner processes have a core each."""
+
+    data: bytes
+    charset: str | None = None
+    gzip: bool = False
+
+    def unpacked(self, max_bytes: int) -> bytes:
+        """The bytes, unpacked; Unusable ``too_large`` past ``max_bytes`` (a small file may unpack
+        to gigabytes: it is never unpacked further), ``undecodable`` when the gzip stream is damaged."""
+        if not self.gzip:
+            if len(self.data) > max_bytes:
+                raise Unusable(
+                    f"page is {len(self.data)} bytes, over the {max_bytes}-byte cap", code="too_large"
+                )
+            return self.data
+        out, rest = bytearray(), self.data
+        try:
+            while rest and len(out) <= max_bytes:  # a .gz file may hold several members, one after another
+                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                out += inflater.decompress(rest, max_bytes + 1 - len(out))
+                if inflater.unconsumed_tail:  # stopped at the cap
+                    break
+                if not inflater.eof:
+                    raise Unusable("the gzip file ends before its data does", code="undecodable")
+                rest = inflater.unused_data
+        except zlib.error as exc:
+            raise Unusable(f"the gzip file is damaged: {exc}", code="undecodable") from None
+        if len(out) > max_bytes:
+            raise Unusable(f"page unpacks to over the {max_bytes}-byte cap", code="too_large")
+        return bytes(out)
+
+    def text(self, max_bytes: int) -> str:
+        return decode_html(self.unpacked(max_bytes), self.charset)
 
 
 def extract(html: str, url: str | None = None) -> Document | None:

@@ -24,7 +24,7 @@ import redis
 import structlog
 from dramatiq.middleware import CurrentMessage
 
-from pipeline.clean import article_from_text, decode_html
+from pipeline.clean import RawHtml, article_from_text
 from pipeline.errors import BadInput, PipelineError, Rejected, TransientError
 from pipeline.models import Article, FeedEntry, Page
 from pipeline.sanitize import check_size
@@ -101,9 +101,11 @@ def poll_feed(feed_id: str) -> None:
     poller.poll(current(), feed_id)
 
 
-def _run(app: App, page: Page | None, article: Article | None, alerts: bool) -> tuple[str, str, int]:
+def _run(
+    app: App, page: Page | None, article: Article | None, alerts: bool, raw: RawHtml | None = None
+) -> tuple[str, str, int]:
     if page is not None:
-        saved = process_page(app, page, alerts=alerts)
+        saved = process_page(app, page, alerts=alerts, raw=raw)
     else:
         assert article is not None
         saved = process_article(app, article, alerts=alerts)
@@ -127,12 +129,13 @@ def _entry_outcome(app: App, entry_id: str, *, alerts: bool = True) -> tuple[str
         page = Page(
             url=entry.url,
             final_url=resp.final_url,
-            html=decode_html(resp.body, resp.encoding),
+            html="",
             source=source,
             feed_id=entry.feed_id,
             entry=entry,
         )
-        outcome, detail, fired = _run(app, page, None, alerts=alerts)
+        raw = RawHtml(resp.body, resp.encoding)  # decoded in the cleaner process
+        outcome, detail, fired = _run(app, page, None, alerts=alerts, raw=raw)
     except Exception as exc:
         outcome, detail = settle(exc)
         metrics.count(app, "articles", outcome)  # a success is counted where it is saved (process)
@@ -181,8 +184,13 @@ def _item_outcome(app: App, item_id: str, run_id: str, alerts: bool) -> None:
             app.store.finish_item(item_id, run_id, outcome, detail, fired, remember=False)  # noted above
             return
         warnings: tuple[str, ...] = tuple(payload.get("warnings") or ())
+        raw = None
         if payload.get("kind") == "page":
-            page, article = Page.model_validate({**payload["page"], "warnings": warnings}), None
+            fields = {**payload["page"], "warnings": warnings}
+            if isinstance(packed := payload.get("raw"), dict):  # the page's file, as it was read
+                raw = RawHtml(bytes(fields.pop("html")), packed.get("charset"), bool(packed.get("gzip")))
+                fields["html"] = ""
+            page, article = Page.model_validate(fields), None
         else:
             data: dict[str, Any] = dict(payload["article"])
             check_size(data["text"], app.settings.http_max_bytes, "text")  # the same cap as a page's HTML
@@ -191,12 +199,14 @@ def _item_outcome(app: App, item_id: str, run_id: str, alerts: bool) -> None:
             page, article = None, article_from_text(**data)
             if warnings:
                 article = article.model_copy(update={"warnings": (*article.warnings, *warnings)})
-        outcome, detail, fired = _run(app, page, article, alerts)
+        outcome, detail, fired = _run(app, page, article, alerts, raw)
         if warnings:
             detail = f"{detail}; warnings: {'; '.join(warnings)}"
     except Exception as exc:  # every failure ends as an outcome on the run, or as a retry
         (outcome, detail), fired = settle(exc), 0
         metrics.count(app, "articles", outcome)
+        if outcome == "error" and payload is not None:
+            payload = _as_text(payload, app.settings.http_max_bytes)  # kept as JSON for --retry-errors
     app.store.finish_item(
         item_id,
         run_id,
@@ -207,6 +217,20 @@ def _item_outcome(app: App, item_id: str, run_id: str, alerts: bool) -> None:
         failure_key=failure_key,
         also=metrics.flush_into,  # the message's metrics in its last round trip
     )
+
+
+def _as_text(payload: dict[str, Any], max_bytes: int) -> dict[str, Any]:
+    """A work item whose page is a file's bytes (``raw``), with its HTML as text instead; as it is
+    when the bytes do not decode (the failure says why)."""
+    packed = payload.get("raw")
+    if payload.get("kind") != "page" or not isinstance(packed, dict):
+        return payload
+    try:
+        raw = RawHtml(bytes(payload["page"]["html"]), packed.get("charset"), bool(packed.get("gzip")))
+        html = raw.text(max_bytes)
+    except PipelineError:
+        return {k: v for k, v in payload.items() if k != "raw"} | {"page": {**payload["page"], "html": ""}}
+    return {k: v for k, v in payload.items() if k != "raw"} | {"page": {**payload["page"], "html": html}}
 
 
 def deliver_alert(alert_key: str, destination: str | None = None) -> None:

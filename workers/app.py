@@ -106,7 +106,7 @@ class App:
             config=config,
             redis=client,
             broker=broker,
-            store=RedisStore(client, settings.key_prefix),
+            store=RedisStore(client, settings.key_prefix, binary=broker_client),
             http=http,
             robots=RobotsCache(client, settings.key_prefix),
             templates=TemplateStore(client, settings.key_prefix),

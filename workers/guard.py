@@ -42,7 +42,7 @@ from typing import Any
 import structlog
 
 from config.topic import TopicConfig
-from pipeline.clean import MAX_HTML_BYTES, clean, detect_language
+from pipeline.clean import MAX_HTML_BYTES, RawHtml, clean, detect_language
 from pipeline.errors import ParseError, PipelineError, Unusable
 from pipeline.feeds import ParsedFeed, parse_feed
 from pipeline.models import Article, Page
@@ -102,8 +102,13 @@ def _child_main(conn: Connection) -> None:
             if request[0] == "feed":
                 reply: tuple[Any, ...] = ("ok", _parse(*request[1:]))
             else:
-                page, html, templates, now, max_html_bytes, new_topic, enriched = request[1:]
-                page = page.model_copy(update={"html": html.decode("utf-8", "surrogatepass")})
+                page, body, templates, now, max_html_bytes, new_topic, enriched = request[1:]
+                html = (
+                    body.text(max_html_bytes)
+                    if isinstance(body, RawHtml)
+                    else body.decode("utf-8", "surrogatepass")
+                )
+                page = page.model_copy(update={"html": html})
                 topic = new_topic or topic
                 article = clean(page, now=now, max_html_bytes=max_html_bytes, templates=templates)
                 if enriched and topic is not None:
@@ -169,10 +174,12 @@ class CleanerProcess:
         max_html_bytes: int,
         templates: SiteTemplates | None = None,
         now: datetime | None = None,
+        raw: RawHtml | None = None,
     ) -> tuple[Article, Prepared]:
         """The page cleaned, and prepared for its record (``pipeline.record.prepare``), in the child
-        (here, when a child that was replaced between calls did not get the topic)."""
-        article, prepared = self._clean(page, topic, timeout_s, max_html_bytes, templates, now)
+        (here, when a child that was replaced between calls did not get the topic). ``raw``: the
+        page's bytes, decoded in the child (the page's ``html`` is then empty)."""
+        article, prepared = self._clean(page, topic, timeout_s, max_html_bytes, templates, now, raw)
         return article, prepared or prepare(article, topic)
 
     def _clean(
@@ -183,15 +190,16 @@ class CleanerProcess:
         max_html_bytes: int,
         templates: SiteTemplates | None,
         now: datetime | None,
+        raw: RawHtml | None = None,
     ) -> tuple[Article, Prepared | None]:
         started = time.monotonic()
         self._start()  # a new child holds no topic yet
         sent_topic = topic if topic is not None and topic is not self._topic else None
         request = (
             "clean",
-            # the HTML crosses the pipe as UTF-8 bytes: pickling a str of that size costs ten times more
+            # the HTML crosses the pipe as bytes: pickling a str of that size costs ten times more
             page.model_copy(update={"html": ""}),
-            page.html.encode("utf-8", "surrogatepass"),
+            raw if raw is not None else page.html.encode("utf-8", "surrogatepass"),
             templates,
             now or datetime.now(UTC),
             max_html_bytes,
@@ -372,13 +380,24 @@ def prepare_guarded(
     max_html_bytes: int = MAX_HTML_BYTES,
     templates: SiteTemplates | None = None,
     now: datetime | None = None,
+    raw: RawHtml | None = None,
 ) -> tuple[Article, Prepared]:
     """``clean_guarded``, and the article prepared for its record in the same child under the same
-    limits: (the article as cleaning made it, its ``pipeline.record.Prepared``)."""
-    check_size(page.html, max_html_bytes, "page")
+    limits: (the article as cleaning made it, its ``pipeline.record.Prepared``). ``raw``: the page's
+    bytes as they were read, unpacked and decoded in the child (its own size cap applies there)."""
+    if raw is None:
+        check_size(page.html, max_html_bytes, "page")
+    elif not raw.gzip and len(raw.data) > max_html_bytes:
+        raise Unusable(f"page is {len(raw.data)} bytes, over the {max_html_bytes}-byte cap", code="too_large")
     with pool.lease() as proc:
         return proc.prepare(
-            page, topic, timeout_s=timeout_s, max_html_bytes=max_html_bytes, templates=templates, now=now
+            page,
+            topic,
+            timeout_s=timeout_s,
+            max_html_bytes=max_html_bytes,
+            templates=templates,
+            now=now,
+            raw=raw,
         )
 
 

@@ -12,6 +12,7 @@ from functools import partial
 import redis
 import structlog
 
+from pipeline.clean import RawHtml
 from pipeline.models import Article, DedupVerdict, Page, Record
 from pipeline.record import Prepared, build_record, prepare
 from pipeline.stories import story_profile
@@ -74,10 +75,10 @@ def process_article(
     return saved
 
 
-def process_page(app: App, page: Page, *, alerts: bool) -> Saved:
+def process_page(app: App, page: Page, *, alerts: bool, raw: RawHtml | None = None) -> Saved:
     """Clean and enrich a page (in the thread's cleaner process, under the time limit) with its
     source's learned template lines stripped, count its lines for that source, and process the
-    article."""
+    article. ``raw``: the page's bytes as read, decoded in the cleaner process (``page.html`` empty)."""
     source = page.source or host_of(page.final_url or page.url)
     templates = app.templates.load(source)
     with metrics.timed(app, "clean_seconds"):
@@ -87,6 +88,7 @@ def process_page(app: App, page: Page, *, alerts: bool) -> Saved:
             timeout_s=app.settings.extract_timeout_s,
             max_html_bytes=app.settings.http_max_bytes,
             templates=templates,
+            raw=raw,
         )
     # the page's lines counted for its source (as cleaning made them: what later pages are cleaned
     # of), in the record's own transaction

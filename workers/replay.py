@@ -15,9 +15,11 @@ unless asked for.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import time
 import uuid
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from typing import Any
 import structlog
 
 from pipeline import sanitize
-from pipeline.clean import decode_html
+from pipeline.clean import RawHtml, decode_html
 from pipeline.dates import read_date
 from pipeline.errors import BadInput, UnreadableDate, Unusable
 from pipeline.models import Page
@@ -39,8 +41,10 @@ log = structlog.get_logger(__name__)
 DEFAULT_MAX_BYTES = 15 * 1024 * 1024  # NEWSWATCH_HTTP_MAX_BYTES's default; replay() passes the setting
 MAX_IN_FLIGHT = 500
 LOST_AFTER_S = 30.0
-WAIT_POLL_S = 0.02  # how often a replay looks whether its items are done near the end: it returns that soon after
-LONGEST_POLL_S = 0.25  # ... and at most this long between looks while much is left (progress moves that often)
+# how often a replay looks whether its items are done: near the end every WAIT_POLL_S (it returns that
+# soon after), at most LONGEST_POLL_S apart while much is left (its progress moves that often)
+WAIT_POLL_S = 0.02
+LONGEST_POLL_S = 0.25
 SUMMARY_KEYS = (
     "read",
     "stored",
@@ -188,20 +192,60 @@ def read_jsonl(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[It
                 yield Item(where, error=str(exc))
 
 
+CANONICAL_MARKERS = (b'rel="canonical" href="', b'property="og:url" content="')
+UNPACK_STEP = 64 * 1024
+
+
+def _link(buf: bytes, marker: bytes) -> bytes | None:
+    at = buf.find(marker)
+    end = buf.find(b'"', at + len(marker)) if at >= 0 else -1
+    return buf[at + len(marker) : end] if end >= 0 else None
+
+
+def _page_url(data: bytes, gz: bool) -> str | None:
+    """The page's URL as its file's bytes give it: its first canonical link, else its og:url, else
+    "" (none). A .gz file is unpacked only as far as its canonical link (in the page's head). None
+    when the bytes must be decoded to be read (UTF-16 or UTF-32, or a link that is not ASCII)."""
+    head = data
+    if gz:
+        inflater, head, rest, step = zlib.decompressobj(16 + zlib.MAX_WBITS), b"", data, UNPACK_STEP
+        while rest and _link(head, CANONICAL_MARKERS[0]) is None:
+            head += inflater.decompress(rest, step)
+            rest, step = inflater.unconsumed_tail, step * 2
+        if _link(head, CANONICAL_MARKERS[0]) is None:
+            head = gzip.decompress(data)  # no canonical link: the og:url may be anywhere
+    if head[:200].count(0) or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    for marker in CANONICAL_MARKERS:
+        link = _link(head, marker)
+        if link is None:
+            continue
+        if not link.isascii():
+            return None
+        if link.startswith((b"http://", b"https://")):
+            return link.decode("ascii")
+    return ""
+
+
 def read_html_file(path: Path) -> Item:
-    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    html = decode_html(raw)
-    url = f"https://replay.invalid/{path.name}"
-    for marker in ('rel="canonical" href="', 'property="og:url" content="'):
-        at = html.find(marker)
-        if at >= 0:
-            candidate = html[at + len(marker) : html.find('"', at + len(marker))]
-            if candidate.startswith(("http://", "https://")):
-                url = candidate
-                break
-    return Item(
-        str(path), {"kind": "page", "page": Page(url=url, html=html, origin="replay").model_dump(mode="json")}
-    )
+    """A page from a file (.html, .htm, .html.gz), its URL its canonical link (else its og:url). Its
+    bytes are queued as they are (``raw``), to be unpacked and decoded in a worker's cleaner process."""
+    data = path.read_bytes()
+    gz = path.suffix == ".gz"
+    try:
+        url = _page_url(data, gz)
+        if url is None:  # the page must be decoded to be read: it is, here, and queued as text
+            html = decode_html(gzip.decompress(data) if gz else data)
+            links = (_link(html.encode("utf-8", "surrogatepass"), m) for m in CANONICAL_MARKERS)
+            valid = (u for u in links if u and u.startswith((b"http://", b"https://")))
+            url = next((u.decode("utf-8", "replace") for u in valid), "")
+            page = Page(url=url or f"https://replay.invalid/{path.name}", html=html, origin="replay")
+            return Item(str(path), {"kind": "page", "page": page.model_dump(mode="json")})
+    except (zlib.error, EOFError, OSError) as exc:
+        return Item(str(path), error=f"{path}: damaged gzip file: {exc}")
+    page = Page(url=url or f"https://replay.invalid/{path.name}", html="", origin="replay")
+    payload = {"kind": "page", "page": {**page.model_dump(mode="json"), "html": data}, "raw": {"gzip": gz}}
+    return Item(str(path), payload)
 
 
 def read_warc(path: Path) -> Iterator[Item]:
@@ -226,10 +270,19 @@ def read_warc(path: Path) -> Iterator[Item]:
 
 
 def _capped(item: Item, max_bytes: int) -> Item:
-    """A page item over the size cap is rejected here, before it is parked in Redis."""
+    """A page item over the size cap is rejected here, before it is parked in Redis (a .gz file by
+    the size its gzip trailer gives; the cleaner process holds it to the cap as it unpacks it)."""
     if item.payload and item.payload.get("kind") == "page":
+        html = item.payload["page"]["html"]
+        packed = item.payload.get("raw")
         try:
-            sanitize.check_size(item.payload["page"]["html"], max_bytes, "html")
+            if isinstance(html, str):
+                sanitize.check_size(html, max_bytes, "html")
+            else:
+                gz = bool(packed and packed.get("gzip"))
+                size = int.from_bytes(html[-4:], "little") if gz else len(html)
+                if size > max_bytes:  # a damaged file's trailer may say anything: unpack it to be sure
+                    RawHtml(html, None, gz).unpacked(max_bytes)
         except Unusable as exc:
             return Item(item.where, error=f"{item.where}: {exc.code}: {exc}", outcome="rejected")
     return item
@@ -253,21 +306,24 @@ def read_inputs(paths: list[Path], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Ite
             yield Item(str(path), error=f"{path}: not JSONL, HTML or WARC (by its name)")
 
 
-def serialized(payload: dict[str, Any]) -> tuple[str, str | None]:
+def serialized(payload: dict[str, Any]) -> tuple[str, str | bytes | None]:
     """An item's stored form, the one both its id and the stored item are made from: its JSON and,
-    kept apart, a page's HTML (escaping a whole page into JSON, and reading it back, would cost a
-    worker more than the page's own reading and decoding)."""
+    kept apart, a page's HTML (text, or a file's bytes: ``raw``). Escaping a whole page into JSON,
+    and reading it back, would cost a worker more than decoding the page."""
     page = payload.get("page") if payload.get("kind") == "page" else None
-    if not isinstance(page, dict) or not isinstance(page.get("html"), str):
+    if not isinstance(page, dict) or not isinstance(page.get("html"), str | bytes):
         return json.dumps(payload, sort_keys=True), None
     rest = {**payload, "page": {**page, "html": ""}}
     return json.dumps(rest, sort_keys=True), page["html"]
 
 
-def item_id(raw: str, html: str | None = None) -> str:
+def item_id(raw: str, html: str | bytes | None = None) -> str:
     """An item's id from its stored form (``serialized``): the same input gives the same id, so a
     restarted replay re-sends the same items."""
-    return digest(raw if html is None else f"{raw}\x00{html}", 24)
+    if html is None:
+        return digest(raw, 24)
+    body = html if isinstance(html, bytes) else html.encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(raw.encode() + b"\x00" + body, digest_size=12).hexdigest()
 
 
 def failed_items(app: App) -> Iterator[Item]:

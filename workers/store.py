@@ -152,9 +152,15 @@ StrRedis = Any
 
 
 class RedisStore:
-    def __init__(self, client: StrRedis, prefix: str = "nw") -> None:
+    def __init__(self, client: StrRedis, prefix: str = "nw", binary: redis.Redis | None = None) -> None:
         self.r: StrRedis = client
         self.k = Keys(prefix)
+        # the same server, answering bytes: a work item's page may be a file's bytes
+        self.binary = binary or redis.Redis(
+            connection_pool=redis.ConnectionPool(
+                **{**client.connection_pool.connection_kwargs, "decode_responses": False}
+            )
+        )
 
     # --- writing -------------------------------------------------------------------------------------
 
@@ -594,26 +600,32 @@ class RedisStore:
 
     # A work item's payload is kept per run: two replays of one backlog at once each have their own.
 
-    def put_item(self, run_id: str, item_id: str, raw: str, ttl_s: int, html: str | None = None) -> None:
-        """Keep a work item until a worker takes it: its JSON and, apart, a page's HTML
-        (``workers.replay.serialized``)."""
+    def put_item(
+        self, run_id: str, item_id: str, raw: str, ttl_s: int, html: str | bytes | None = None
+    ) -> None:
+        """Keep a work item until a worker takes it: its JSON and, apart, a page's HTML as text or
+        as a file's bytes (``workers.replay.serialized``)."""
         key = self.k("item", run_id, item_id)
         with self.r.pipeline(transaction=True) as pipe:
             pipe.set(key, raw, ex=ttl_s)
             if html is not None:
-                pipe.set(f"{key}:html", html, ex=ttl_s)
+                body = html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html
+                pipe.set(f"{key}:html", body, ex=ttl_s)
             pipe.execute()
 
     def get_item(self, run_id: str, item_id: str) -> dict[str, Any] | None:
-        """A work item as it was read: a page's HTML, kept apart, back in its place."""
+        """A work item as it was read: a page's HTML, kept apart, back in its place (bytes for a
+        page that is a file's bytes, ``raw``)."""
         key = self.k("item", run_id, item_id)
-        with self.r.pipeline(transaction=False) as pipe:
-            raw, html = pipe.get(key).get(f"{key}:html").execute()
+        with self.binary.pipeline(transaction=False) as pipe:
+            pipe.get(key)
+            pipe.get(f"{key}:html")
+            raw, html = pipe.execute()
         if not raw:
             return None
         payload: dict[str, Any] = json.loads(raw)
         if html is not None and payload.get("kind") == "page":
-            payload["page"]["html"] = html
+            payload["page"]["html"] = html if "raw" in payload else html.decode("utf-8", "surrogatepass")
         return payload
 
     def finish_item(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from config.settings import Settings
 from tests.conftest import TESTDATA
 from workers.app import App
 from workers.replay import replay
@@ -140,3 +141,89 @@ def test_a_pages_text_arrives_whole_and_nothing_of_it_stays_parked(nw: App, tmp_
     for line in lines:
         assert line in record.text
     assert list(nw.redis.scan_iter(match=nw.store.k("item", "*"))) == []  # the item and its HTML
+
+
+def _article_page(
+    title: str, url: str, lines: list[str], *, head_pad: str = "", charset: str = "utf-8"
+) -> str:
+    body = "".join(f"<p>{line}</p>" for line in lines * 2)
+    return (
+        f'<html><head><meta charset="{charset}"><title>{title}</title>{head_pad}'
+        f'<link rel="canonical" href="{url}"></head>'
+        f"<body><article><h1>{title}</h1>{body}</article></body></html>"
+    )
+
+
+def test_html_files_in_any_packing_and_charset_are_read_as_before(nw: App, tmp_path: Path) -> None:
+    # a folder's pages are queued as their files' bytes and decoded by the cleaner: gzip, a link far
+    # into a long head, a Cyrillic charset, UTF-16 (whose bytes cannot be searched for the link)
+    import gzip
+
+    russian = [
+        "Посольство в Сеуле снова запросило консульский доступ к задержанному гражданину в Москве.",
+        "Дипломаты обеих стран продолжат переговоры по делу на следующей неделе, сообщили в министерстве.",
+    ]
+    english = [
+        "The harbour office in Kelmouth counted more ships this spring than in any spring before it.",
+        "Pilots said the new channel markers made the night approach far easier for the larger vessels.",
+    ]
+    wide = [
+        "The ferry to the outer islands will run twice a day from June, the island council decided.",
+        "Fishermen asked the council to keep the old slipway open for the smaller boats of the bay.",
+    ]
+    pad = (
+        "<script>"
+        + "var filler = 'the head of this page is long before its canonical link';" * 3000
+        + "</script>"
+    )
+    files = {
+        "packed.html.gz": gzip.compress(
+            _article_page("Harbour count", "https://harbour.example/count", english, head_pad=pad).encode()
+        ),
+        "cyrillic.html": _article_page(
+            "Запрос посольства", "https://vesti.example/zapros", russian, charset="windows-1251"
+        ).encode("cp1251"),
+        "wide.html": _article_page(
+            "Ferry timetable", "https://harbour.example/markers", wide, charset="utf-16"
+        ).encode("utf-16"),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    with workers(nw, threads=2, queues={"articles", "alerts"}):
+        summary = replay(nw, [tmp_path]).summary()
+    assert summary["read"] == 3 and summary["errors"] == 0 and summary["rejected"] == 0, summary
+    records = {r.url: r for r in nw.store.search(limit=10)}
+    assert set(records) == {
+        "https://harbour.example/count",
+        "https://vesti.example/zapros",
+        "https://harbour.example/markers",
+    }
+    assert all(line in records["https://vesti.example/zapros"].text for line in russian)
+    assert all(line in records["https://harbour.example/count"].text for line in english)
+    assert all(line in records["https://harbour.example/markers"].text for line in wide)
+
+
+def test_a_damaged_or_oversized_gzip_file_fails_alone(settings: Settings, tmp_path: Path) -> None:
+    import gzip
+
+    lines = [
+        "The harbour office in Kelmouth counted more ships this spring than in any spring before it.",
+        "Pilots said the new channel markers made the night approach far easier for the larger vessels.",
+    ]
+    good = gzip.compress(_article_page("Harbour count", "https://harbour.example/count", lines).encode())
+    (tmp_path / "good.html.gz").write_bytes(good)
+    (tmp_path / "cut.html.gz").write_bytes(good[: len(good) // 2])  # the file ends halfway
+    (tmp_path / "garbage.html.gz").write_bytes(b"\x1f\x8b\x08\x00not a gzip stream at all")
+    (tmp_path / "huge.html.gz").write_bytes(
+        gzip.compress(b"<html><body>" + b" " * 3_000_000 + b"</body></html>")
+    )
+    with App.open(settings.model_copy(update={"http_max_bytes": 2_000_000})) as nw:
+        with workers(nw, threads=2, queues={"articles", "alerts"}):
+            result = replay(nw, [tmp_path])
+        summary = result.summary()
+        assert summary["read"] == 4 and summary["stored"] + summary["off_topic"] == 1, summary
+        problems = dict(result.problems)
+        assert "too_large" in problems[str(tmp_path / "huge.html.gz")]
+        assert "gzip" in problems[str(tmp_path / "garbage.html.gz")]
+        assert "gzip" in problems[str(tmp_path / "cut.html.gz")]
+        assert [r.url for r in nw.store.search(limit=10)] == ["https://harbour.example/count"]
