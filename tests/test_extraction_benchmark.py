@@ -109,3 +109,43 @@ def test_pages_fall_into_fixed_halves_by_their_id() -> None:
     halves = [extraction.half(i) for i in ids]
     assert set(halves) == {"A", "B"} and 60 < halves.count("A") < 140
     assert halves == [extraction.half(i) for i in ids]
+
+
+def test_the_ablation_says_what_each_rule_earns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import ablation
+
+    first = truth_layout(tmp_path / "news")
+    second = pages_layout(tmp_path / "readable")
+    rules = "headline repeated,line: newsletter/subscribe prompt,line: reading time"
+    assert ablation.main([str(first), str(second), "--rules", rules, "--json"]) == 0
+    out = capsys.readouterr().out
+    figures = json.loads(out.strip().splitlines()[-1])
+    assert set(figures["datasets"]) == {"news", "readable"}
+    for name in ("news", "readable"):
+        news = figures["datasets"][name]
+        assert news["all_on"] > 0.99
+        # the pages print their title as their first line and nothing about reading time
+        assert (
+            news["rules"]["headline repeated"]["adds"] > 0
+            and news["rules"]["headline repeated"]["helps"] == 2
+        )
+        assert news["rules"]["line: reading time"]["adds"] == 0
+    assert figures["verdicts"]["headline repeated"] == "both"
+    assert figures["verdicts"]["line: reading time"] == "changes nothing"
+    assert ablation.main([str(first), "--rules", "no such rule"]) == 2
+
+
+def test_a_rule_earns_its_place_only_when_no_dataset_pays_for_it() -> None:
+    from benchmarks.ablation import RuleFigures, verdict
+
+    def f(adds: float, helps: int = 0, hurts: int = 0, worse_on: int = 3, worse_off: int = 3) -> RuleFigures:
+        return RuleFigures(
+            f1_off=0.9, adds=adds, helps=helps, hurts=hurts, worse_on=worse_on, worse_off=worse_off
+        )
+
+    assert verdict([f(0.002, 4), f(0.001, 2)]) == "both"
+    assert verdict([f(0.002, 4), f(0.0, 0)]) == "one, others unchanged"
+    assert verdict([f(0.00001, 1), f(0.0)]) == "one, others unchanged"  # one page helped, none hurt
+    assert verdict([f(0.0), f(0.0)]) == "changes nothing"
+    assert verdict([f(0.003, 5), f(-0.001, 0, 3)]) == "costs F1"  # helps one benchmark, hurts the other
+    assert verdict([f(-0.0002, 0, 1), f(0.0, 2, 2, worse_on=6, worse_off=8)]) == "kept for worse pages"
