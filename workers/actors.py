@@ -220,8 +220,8 @@ def _item_outcome(app: App, item_id: str, run_id: str, alerts: bool) -> None:
 
 
 def _as_text(payload: dict[str, Any], max_bytes: int) -> dict[str, Any]:
-    """A work item whose page is a file's bytes (``raw``), with its HTML as text instead; as it is
-    when the bytes do not decode (the failure says why)."""
+    """A work item whose page is a file's bytes (``raw``) with its HTML as text instead, to be kept as
+    JSON for ``replay --retry-errors`` (an empty HTML when the bytes do not decode)."""
     packed = payload.get("raw")
     if payload.get("kind") != "page" or not isinstance(packed, dict):
         return payload
@@ -229,7 +229,7 @@ def _as_text(payload: dict[str, Any], max_bytes: int) -> dict[str, Any]:
         raw = RawHtml(bytes(payload["page"]["html"]), packed.get("charset"), bool(packed.get("gzip")))
         html = raw.text(max_bytes)
     except PipelineError:
-        return {k: v for k, v in payload.items() if k != "raw"} | {"page": {**payload["page"], "html": ""}}
+        html = ""
     return {k: v for k, v in payload.items() if k != "raw"} | {"page": {**payload["page"], "html": html}}
 
 

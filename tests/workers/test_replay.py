@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from config.settings import Settings
 from tests.conftest import TESTDATA
 from workers.app import App
@@ -227,3 +229,37 @@ def test_a_damaged_or_oversized_gzip_file_fails_alone(settings: Settings, tmp_pa
         assert "gzip" in problems[str(tmp_path / "garbage.html.gz")]
         assert "gzip" in problems[str(tmp_path / "cut.html.gz")]
         assert [r.url for r in nw.store.search(limit=10)] == ["https://harbour.example/count"]
+
+
+def test_a_packed_file_that_failed_runs_again_from_its_text(
+    nw: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a .html.gz page travels as its file's bytes; when it fails, it is kept (as text) for --retry-errors
+    import gzip
+
+    from pipeline.errors import BadInput
+    from workers import actors
+    from workers.replay import failed_items
+
+    lines = [
+        "The harbour office in Kelmouth counted more ships this spring than in any spring before it.",
+        "Pilots said the new channel markers made the night approach far easier for the larger vessels.",
+    ]
+    (tmp_path / "count.html.gz").write_bytes(
+        gzip.compress(_article_page("Harbour count", "https://harbour.example/count", lines).encode())
+    )
+    real = actors.process_page
+
+    def failing(*args: object, **kwargs: object) -> object:
+        raise BadInput("a page the worker could not take this time")
+
+    monkeypatch.setattr(actors, "process_page", failing)
+    with workers(nw, threads=1, queues={"articles", "alerts"}):
+        first = replay(nw, [tmp_path]).summary()
+    assert first["errors"] == 1 and list(nw.store.search(limit=5)) == []
+    monkeypatch.setattr(actors, "process_page", real)
+    with workers(nw, threads=1, queues={"articles", "alerts"}):
+        again = replay(nw, [], items=list(failed_items(nw))).summary()
+    assert again["read"] == 1 and again["errors"] == 0, again
+    (record,) = list(nw.store.search(limit=5))
+    assert record.url == "https://harbour.example/count" and all(line in record.text for line in lines)
