@@ -78,18 +78,6 @@ def _without_line_rule(name: str) -> Switch:
     return switch
 
 
-def _h1_as_link_text() -> contextlib.AbstractContextManager[None]:
-    """link_texts as it would be without its exception: a headline that is also a link's text counts."""
-    original = boilerplate.link_texts
-
-    def with_h1(tree: Any) -> frozenset[str]:
-        anchors = {boilerplate._key(a.text_content()) for a in tree.iter("a")}
-        headlines = {boilerplate._key(h.text_content()) for h in tree.iter("h1")}
-        return original(tree) | (anchors & headlines)
-
-    return _patched(boilerplate, "link_texts", with_h1)
-
-
 RULES: dict[str, Switch] = {
     "box pruning (prune_tree)": lambda: _patched(boilerplate, "prune_tree", lambda tree: []),
     "repeated text kept (mark_repeated_text)": lambda: _patched(
@@ -104,7 +92,9 @@ RULES: dict[str, Switch] = {
     "leading link lines (trim_link_lines)": lambda: _patched(
         boilerplate, "trim_link_lines", lambda text, links, **kw: (text, [])
     ),
-    "the page's h1 is not a link text": _h1_as_link_text,
+    "a line that is the page's h1 is no link line": lambda: _patched(
+        boilerplate, "headline_keys", lambda tree: frozenset()
+    ),
     "headline repeated": lambda: _patched(boilerplate, "_is_title", lambda line, titles: False),
     **{
         f"line: {name}": _without_line_rule(name)

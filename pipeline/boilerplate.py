@@ -22,13 +22,9 @@ trafilatura's extraction:
    end). Each rule matches a whole short line, so a paragraph that merely mentions a
    newsletter stays.
 
-Each stage and rule was kept only if it raises F1 on both extraction benchmarks, or on
-one while leaving the other's unchanged (measured on each half of each: see
-benchmarks/extraction.py), with one exception: the page's own <h1> is not a link text
-(``link_texts``), which costs the news benchmark 0.0002 of F1 (one page back to bare's
-figure) and spares the readability benchmark two pages worse than bare. In pipeline.clean,
-the full trafilatura run on a page whose fast run kept under 500 characters likewise costs
-the readability benchmark 0.0009 of F1 and spares it two pages worse than bare.
+Each stage and rule is kept only if it raises F1 on both extraction benchmarks, or on
+one while leaving the other's unchanged: benchmarks/ablation.py measures what each earns on each
+(and benchmarks/extraction.py on each half of each).
 """
 
 from __future__ import annotations
@@ -396,18 +392,19 @@ _MIN_LINK_KEY = 4
 
 
 def link_texts(tree: HtmlElement) -> frozenset[str]:
-    """The distinct texts of the page's links, reduced as lines are (``_key``).
-
-    Not the page's own headings (<h1>): a page that links its headline from a breadcrumb or a
-    language menu must not have it cut as a teaser link.
-    """
+    """The distinct texts of the page's links, reduced as lines are (``_key``)."""
     found = set()
     for a in tree.iter("a"):
         key = _key(a.text_content())
         if len(key) >= _MIN_LINK_KEY:
             found.add(key)
-    found.difference_update(_key(h.text_content()) for h in tree.iter("h1"))
     return frozenset(found)
+
+
+def headline_keys(tree: HtmlElement) -> frozenset[str]:
+    """The page's own headings (<h1>), reduced as lines are: a line that is one of them is never a
+    teaser link (``trim_link_lines``), even when a breadcrumb or a language menu links it."""
+    return frozenset(key for h in tree.iter("h1") if (key := _key(h.text_content())))
 
 
 def link_share(line: str, links: frozenset[str]) -> float:
@@ -457,17 +454,23 @@ def is_link_dump(text: str, links: frozenset[str], *, share: float = 0.5) -> boo
 
 
 def trim_link_lines(
-    text: str, links: frozenset[str], *, min_share: float = LINK_LINE_SHARE
+    text: str,
+    links: frozenset[str],
+    *,
+    min_share: float = LINK_LINE_SHARE,
+    headlines: frozenset[str] = frozenset(),
 ) -> tuple[str, list[Removal]]:
     """Cut the run of link lines at the top of the text (teasers, section links).
 
     Only the leading run goes: a list of links inside the article is content. Nothing
-    is cut when every line is link text (a page of links is what it is).
+    is cut when every line is link text (a page of links is what it is). A line that is one of
+    the page's ``headlines`` (``headline_keys``) ends the run: the article starts there. A line
+    that only contains a headline among link texts is still a link line.
     """
     lines = text.split("\n")
     cut = 0
     for line in lines:
-        if line.strip() and link_share(line, links) < min_share:
+        if line.strip() and (_key(line) in headlines or link_share(line, links) < min_share):
             break
         cut += 1
     if cut == 0 or cut == len(lines):

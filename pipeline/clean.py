@@ -130,7 +130,7 @@ def _clean_text(tree: HtmlElement, url: str | None) -> tuple[str, list[tuple[str
     """Our article text out of a parsed page (the tree is pruned in place), and what was cut."""
     titles = boilerplate.page_titles(tree)
     removed = boilerplate.prune_tree(tree)
-    links = boilerplate.link_texts(tree)
+    links, headlines = boilerplate.link_texts(tree), boilerplate.headline_keys(tree)
     parts = boilerplate.body_parts(tree)
     boilerplate.mark_repeated_text(tree)
     headings = boilerplate.inner_headings(tree)
@@ -143,7 +143,7 @@ def _clean_text(tree: HtmlElement, url: str | None) -> tuple[str, list[tuple[str
             text = full
     text = boilerplate.restore_headings(text, headings)
     text = boilerplate.continue_article(boilerplate.unmark(text), parts)
-    text, cut = boilerplate.trim_link_lines(text, links)
+    text, cut = boilerplate.trim_link_lines(text, links, headlines=headlines)
     removed += cut
     text, cut = boilerplate.strip_boilerplate(text, titles=titles)
     return normalize_text(text), removed + cut

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import lxml.html
 from pytest import MonkeyPatch
 
 from pipeline import boilerplate
@@ -170,6 +171,24 @@ def test_a_headline_the_page_also_links_from_its_menu_is_not_cut_as_a_teaser_lin
     text, removed = extract_text_with_removals(html)
     assert text.startswith("Lighthouses\n")
     assert not [r for r in removed if r[1] == "link line before the article"]
+
+
+def test_a_teaser_line_that_contains_the_headline_is_still_a_link_line() -> None:
+    # the menu links the headline too; a teaser strip printed as one line with the headline in it is
+    # cut, the headline's own line stays
+    page = lxml.html.fromstring(
+        "<html><head><title>Lighthouses</title></head><body>"
+        '<nav><a href="/lighthouses">Lighthouses</a> <a href="/keeper">Keeper Ana Lima</a></nav>'
+        f"<article><h1>Lighthouses</h1><p>{STATEMENT}</p></article></body></html>"
+    )
+    teasers = "Keeper Ana Lima Lighthouses"
+    kept, removed = boilerplate.trim_link_lines(
+        f"{teasers}\nLighthouses\n{STATEMENT}",
+        boilerplate.link_texts(page),
+        headlines=boilerplate.headline_keys(page),
+    )
+    assert kept == f"Lighthouses\n{STATEMENT}"
+    assert removed == [(teasers, "link line before the article")]
 
 
 def test_hidden_paragraphs_beside_the_visible_article_are_cut_and_a_hidden_article_alone_stays() -> None:
