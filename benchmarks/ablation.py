@@ -17,7 +17,11 @@ others unchanged (``verdict``: ``both``, ``one, others unchanged``); ``kept for 
 harm but spares pages worse than bare; ``changes nothing``; otherwise ``costs F1``. Bare trafilatura
 runs once per page (for the "worse than bare" counts); the pages of a dataset are cleaned
 1 + len(RULES) times, with a progress bar.
-``--json`` prints ``{"datasets": {NAME: {"all_on": F1, "rules": {RULE: {...}}}}}`` as the last line.
+The rules removed from the cleaner (``REMOVED``) are measured the other way: each added back alone,
+F1 with it minus F1 without it, in a second table (a removed rule whose verdict there is that it earns
+its place should come back); ``--no-removed`` skips them. ``--json`` prints ``{"datasets": {NAME:
+{"all_on": F1, "rules": {RULE: {...}}, "added_back": {...}}}, "verdicts": ..., "added_back_verdicts":
+...}`` as the last line.
 Absent datasets are reported and skipped, like extraction.py.
 """
 
@@ -104,6 +108,65 @@ RULES: dict[str, Switch] = {
 }
 
 
+# Line rules removed from pipeline.boilerplate because they did not earn their place; measured again by
+# adding each back, alone, to the rules there are now. "date/update line (before it spared bylines)" is
+# the old form of a rule that was reworked: it replaces the current one for its run.
+REMOVED: dict[str, tuple[str, str]] = {
+    "short line ending in newsletter/subscribe": (
+        "newsletter/subscribe prompt",
+        r"(?i)^.{0,120}\b(?:newsletter|subscribe|subscription)[.!:]?$",
+    ),
+    "app promotion": (
+        "app promotion",
+        r"(?i)^(?:click|tap) (?:here )?to (?:get|download) .{0,60}\bapp\b.*$|^get .{0,40} on the go\b.*$",
+    ),
+    "related / read more line": (
+        "related-links line",
+        r"(?i)^\[?(?:related(?: stories| articles| posts| content| coverage| news| links| reading)?"
+        r"|more (?:stories|news|coverage)|read more|see more|see also|more|also on [\w.]+"
+        r"|also read|read also|don'?t miss"
+        r"|you may also like|you might also like|recommended|most (?:popular|read)(?: in .{0,40})?"
+        r"|more from .{0,40}|trending(?: now)?|leggi anche|veja também|lesen sie auch|lire aussi"
+        r"|à lire aussi|lee también|read next|up next)\b\s*(?::.*|\.\.\.|…)?\]?$",
+    ),
+    "date/update line (before it spared bylines)": (
+        "date/update line",
+        r"(?i)^(?:[-•*]\s*)?(?:updated|published|posted|modified|last updated|first published)"
+        r"(?: on| at)?\s*:?\s*.{0,40}\d.{0,40}$",
+    ),
+    "copyright line": ("copyright line", r"(?i)^\s*(?:copyright\b|©|\(c\)\s*\d{4}).{0,200}$"),
+    "follow him/her on Twitter": (
+        "share/follow prompt",
+        r"(?i)^.{0,200}\bfollow (?:him|her|us|them|me) on (?:twitter|facebook|instagram)\b.*$",
+    ),
+    "label: URL": ("label and link", r"(?i)^[\w' .+-]{1,40}:\s*https?://\S+$"),
+    "cookie notice": (
+        "cookie notice",
+        r"(?i)^(?:this (?:web)?site uses cookies|we use cookies|by (?:using|continuing to use|browsing) "
+        r"(?:our|this) (?:web)?site\b.{0,40}\bcookies?)\b.*$",
+    ),
+    "feedback address": (
+        "feedback address",
+        r"(?i)^please (?:direct|send|address|email) (?:your |any )?(?:questions|comments|queries|feedback"
+        r"|corrections)\b.*$",
+    ),
+    "button that ...": ("page control text", r"(?i)^.{0,30}\bbutton (?:that|to|for)\b.{0,80}$"),
+}
+
+
+def _with_removed_rule(name: str, pattern: str) -> Switch:
+    def switch() -> contextlib.AbstractContextManager[None]:
+        rules = list(boilerplate._LINE_RULES)
+        if name == "date/update line":  # the old form in place of the reworked one
+            rules = [(n, r) for n, r in rules if n != name]
+        return _patched(boilerplate, "_LINE_RULES", [*rules, (name, re.compile(pattern))])
+
+    return switch
+
+
+ADDED_BACK: dict[str, Switch] = {label: _with_removed_rule(*rule) for label, rule in REMOVED.items()}
+
+
 @dataclass
 class RuleFigures:
     f1_off: float
@@ -134,30 +197,53 @@ def _page_f1s(pages: list[Sample], progress: Progress, label: str) -> tuple[list
     return [page_f1(m) for m in matches], scores(matches).f1
 
 
+def _figures(
+    current: list[float],
+    variant: list[float],
+    bare_f1: list[float],
+    f1_current: float,
+    f1_variant: float,
+    *,
+    added: bool,
+) -> RuleFigures:
+    """A rule's figures on one dataset: ``variant`` is the run without the rule (``added`` False) or
+    with a removed rule added back (``added`` True); "with" and "without" are swapped accordingly."""
+    with_rule, without = (variant, current) if added else (current, variant)
+    f1_with, f1_without = (f1_variant, f1_current) if added else (f1_current, f1_variant)
+    return RuleFigures(
+        f1_off=f1_without,
+        adds=f1_with - f1_without,
+        helps=sum(a > b + 1e-9 for a, b in zip(with_rule, without, strict=True)),
+        hurts=sum(a < b - 1e-9 for a, b in zip(with_rule, without, strict=True)),
+        worse_on=sum(o < b - 1e-9 for o, b in zip(with_rule, bare_f1, strict=True)),
+        worse_off=sum(o < b - 1e-9 for o, b in zip(without, bare_f1, strict=True)),
+    )
+
+
 def ablate(
-    pages: list[Sample], rules: dict[str, Switch], progress: Progress
-) -> tuple[float, dict[str, RuleFigures]]:
+    pages: list[Sample], rules: dict[str, Switch], progress: Progress, added: dict[str, Switch] | None = None
+) -> tuple[float, dict[str, RuleFigures], dict[str, RuleFigures]]:
+    """F1 with the rules as they are; each rule's figures with it off; each removed rule's with it
+    added back."""
     task = progress.add_task("bare trafilatura", total=len(pages))
     bare_f1 = []
     for _page_id, html, url, gold in pages:
         bare_f1.append(page_f1(page_match(gold, bare(html, url))))
         progress.advance(task)
     progress.remove_task(task)
-    on, f1_on = _page_f1s(pages, progress, "every rule on")
-    worse_on = sum(o < b - 1e-9 for o, b in zip(on, bare_f1, strict=True))
-    figures = {}
-    for name, switch in rules.items():
+    current, f1_current = _page_f1s(pages, progress, "every rule on")
+    runs: list[tuple[str, Switch, bool]] = [
+        *((name, switch, False) for name, switch in rules.items()),
+        *((name, switch, True) for name, switch in (added or {}).items()),
+    ]
+    kept: dict[str, RuleFigures] = {}
+    back: dict[str, RuleFigures] = {}
+    for name, switch, is_added in runs:
         with switch():
-            off, f1_off = _page_f1s(pages, progress, f"without {name}")
-        figures[name] = RuleFigures(
-            f1_off=f1_off,
-            adds=f1_on - f1_off,
-            helps=sum(a > b + 1e-9 for a, b in zip(on, off, strict=True)),
-            hurts=sum(a < b - 1e-9 for a, b in zip(on, off, strict=True)),
-            worse_on=worse_on,
-            worse_off=sum(o < b - 1e-9 for o, b in zip(off, bare_f1, strict=True)),
-        )
-    return f1_on, figures
+            variant, f1_variant = _page_f1s(pages, progress, f"{'with' if is_added else 'without'} {name}")
+        figures = _figures(current, variant, bare_f1, f1_current, f1_variant, added=is_added)
+        (back if is_added else kept)[name] = figures
+    return f1_current, kept, back
 
 
 def _effect(f: RuleFigures, tolerance: float) -> int:
@@ -183,11 +269,31 @@ def verdict(per_dataset: list[RuleFigures], tolerance: float = 5e-5) -> str:
     return "costs F1"
 
 
+def _rule_table(
+    title: str, names: list[str], figures: dict[str, dict[str, RuleFigures]], with_col: str
+) -> Table:
+    table = Table(title=title)
+    table.add_column("rule")
+    for name in names:
+        table.add_column(f"{name}\nadds F1", justify="right")
+        table.add_column(f"{name}\nhelps / hurts", justify="right")
+        table.add_column(f"{name}\nworse than bare\n{with_col}", justify="right")
+    table.add_column("verdict")
+    for rule in next(iter(figures.values())):
+        row = [rule]
+        for name in names:
+            f = figures[name][rule]
+            row += [f"{f.adds:+.4f}", f"{f.helps} / {f.hurts}", f"{f.worse_on} / {f.worse_off}"]
+        table.add_row(*row, verdict([figures[name][rule] for name in names]))
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("datasets", nargs="*", help="dataset folders (default: the two shared benchmarks)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N pages of each dataset")
     parser.add_argument("--rules", default="", help="only these rules (comma-separated names of RULES)")
+    parser.add_argument("--no-removed", action="store_true", help="skip adding back the removed rules")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON on the last line")
     args = parser.parse_args(argv)
     rules = RULES
@@ -198,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"unknown rule(s): {', '.join(unknown)}; known: {', '.join(RULES)}")
             return 2
         rules = {r: RULES[r] for r in wanted}
+    added = {} if args.no_removed or args.rules else ADDED_BACK
 
     found: list[tuple[str, list[Sample]]] = []
     for dataset in find_datasets(args.datasets):
@@ -210,40 +317,35 @@ def main(argv: list[str] | None = None) -> int:
         print("no extraction dataset present; nothing measured")
         return 0
 
-    results: dict[str, tuple[float, dict[str, RuleFigures]]] = {}
+    results: dict[str, tuple[float, dict[str, RuleFigures], dict[str, RuleFigures]]] = {}
     with _progress() as progress:
         for name, pages in found:
-            results[name] = ablate(pages, rules, progress)
+            results[name] = ablate(pages, rules, progress, added)
 
     console = Console(width=200)
     names = list(results)
-    table = Table(title="what each rule earns: F1 with every rule on minus F1 with that rule off")
-    table.add_column("rule")
-    for name in names:
-        table.add_column(f"{name}\nadds F1", justify="right")
-        table.add_column(f"{name}\nhelps / hurts", justify="right")
-        table.add_column(f"{name}\nworse than bare\non / off", justify="right")
-    table.add_column("verdict")
-    for rule in rules:
-        row = [rule]
-        for name in names:
-            f = results[name][1][rule]
-            row += [f"{f.adds:+.4f}", f"{f.helps} / {f.hurts}", f"{f.worse_on} / {f.worse_off}"]
-        table.add_row(*row, verdict([results[name][1][rule] for name in names]))
-    console.print(table)
+    kept = {name: results[name][1] for name in names}
+    back = {name: results[name][2] for name in names}
+    title = "what each rule earns: F1 with every rule on minus F1 with that rule off"
+    console.print(_rule_table(title, names, kept, "on / off"))
+    if added:
+        title = "removed rules, each added back alone: F1 with it minus F1 without it"
+        console.print(_rule_table(title, names, back, "with / without"))
     console.print("F1 with every rule on: " + ", ".join(f"{name} {results[name][0]:.4f}" for name in names))
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "datasets": {
-                        name: {"all_on": f1_on, "rules": {r: vars(f) for r, f in figures.items()}}
-                        for name, (f1_on, figures) in results.items()
-                    },
-                    "verdicts": {r: verdict([results[n][1][r] for n in names]) for r in rules},
+        out = {
+            "datasets": {
+                name: {
+                    "all_on": f1,
+                    "rules": {r: vars(f) for r, f in figs.items()},
+                    "added_back": {r: vars(f) for r, f in figs_back.items()},
                 }
-            )
-        )
+                for name, (f1, figs, figs_back) in results.items()
+            },
+            "verdicts": {r: verdict([kept[n][r] for n in names]) for r in rules},
+            "added_back_verdicts": {r: verdict([back[n][r] for n in names]) for r in added},
+        }
+        print(json.dumps(out))
     return 0
 
 

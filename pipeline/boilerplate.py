@@ -549,6 +549,23 @@ _LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     (
+        # a page's form answering, printed into the text
+        "form message",
+        re.compile(
+            r"(?i)^(?:an error has occurred|something went wrong)[,.!]? please try again(?: later)?[.!]?$"
+        ),
+    ),
+    (
+        # "Posted by A. Writer in Category: Harbour", "05/10/2018 - Publicado por: X - Categoria: Y": a
+        # blog's metadata line (the date/update rule leaves a line that names its author, as a byline)
+        "byline/metadata line",
+        re.compile(
+            r"(?i)^(?=.{0,160}$)(?:[\d./-]{6,10}\s*[-–|•]\s*)?(?:[-•*]\s*)?"
+            r"(?:posted|published|publicado|publié|veröffentlicht|pubblicato) "
+            r"(?:by|por|par|von|da)\b.*\b(?:category|categoria|categoría|catégorie|kategorie|tags?)\b.*$"
+        ),
+    ),
+    (
         # "By Name Surname, senior staff writer": capitalised names, no sentence end, so
         # "By Monday, the ministry had said nothing." stays
         "byline",

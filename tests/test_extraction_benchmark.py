@@ -149,3 +149,20 @@ def test_a_rule_earns_its_place_only_when_no_dataset_pays_for_it() -> None:
     assert verdict([f(0.0), f(0.0)]) == "changes nothing"
     assert verdict([f(0.003, 5), f(-0.001, 0, 3)]) == "costs F1"  # helps one benchmark, hurts the other
     assert verdict([f(-0.0002, 0, 1), f(0.0, 2, 2, worse_on=6, worse_off=8)]) == "kept for worse pages"
+
+
+def test_the_ablation_adds_each_removed_rule_back_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks import ablation
+
+    first = truth_layout(tmp_path / "news")
+    assert ablation.main([str(first), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "removed rules, each added back alone" in out
+    figures = json.loads(out.strip().splitlines()[-1])
+    assert set(figures["added_back_verdicts"]) == set(ablation.REMOVED)
+    assert set(figures["verdicts"]) == set(ablation.RULES)
+    back = figures["datasets"]["news"]["added_back"]
+    # the old newsletter rule cut any short line ending in "newsletter": the article does not have one
+    assert back["short line ending in newsletter/subscribe"]["adds"] == 0
