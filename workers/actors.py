@@ -32,6 +32,7 @@ from workers import metrics, notify, poller, robots
 from workers.app import App, current
 from workers.broker import QUEUES
 from workers.process import process_article, process_page
+from workers.replay import page_bytes, restored
 
 log = structlog.get_logger(__name__)
 
@@ -169,7 +170,8 @@ def _item_outcome(app: App, item_id: str, run_id: str, alerts: bool) -> None:
     payload = None
     failure_key = None
     try:
-        payload = app.store.get_item(run_id, item_id)
+        stored = app.store.get_item(run_id, item_id)
+        payload = restored(*stored) if stored else None
         if payload is None:
             if app.redis.hexists(app.store.k("run", run_id), item_id):
                 return  # done already: this is a redelivery
@@ -184,11 +186,10 @@ def _item_outcome(app: App, item_id: str, run_id: str, alerts: bool) -> None:
             app.store.finish_item(item_id, run_id, outcome, detail, fired, remember=False)  # noted above
             return
         warnings: tuple[str, ...] = tuple(payload.get("warnings") or ())
-        raw = None
+        raw = page_bytes(payload)  # the page's file, as it was read, decoded by the cleaner
         if payload.get("kind") == "page":
             fields = {**payload["page"], "warnings": warnings}
-            if isinstance(packed := payload.get("raw"), dict):  # the page's file, as it was read
-                raw = RawHtml(bytes(fields.pop("html")), packed.get("charset"), bool(packed.get("gzip")))
+            if raw is not None:
                 fields["html"] = ""
             page, article = Page.model_validate(fields), None
         else:
@@ -222,11 +223,10 @@ def _item_outcome(app: App, item_id: str, run_id: str, alerts: bool) -> None:
 def _as_text(payload: dict[str, Any], max_bytes: int) -> dict[str, Any]:
     """A work item whose page is a file's bytes (``raw``) with its HTML as text instead, to be kept as
     JSON for ``replay --retry-errors`` (an empty HTML when the bytes do not decode)."""
-    packed = payload.get("raw")
-    if payload.get("kind") != "page" or not isinstance(packed, dict):
+    raw = page_bytes(payload)
+    if raw is None:
         return payload
     try:
-        raw = RawHtml(bytes(payload["page"]["html"]), packed.get("charset"), bool(packed.get("gzip")))
         html = raw.text(max_bytes)
     except PipelineError:
         html = ""

@@ -387,8 +387,8 @@ def prepare_guarded(
     bytes as they were read, unpacked and decoded in the child (its own size cap applies there)."""
     if raw is None:
         check_size(page.html, max_html_bytes, "page")
-    elif not raw.gzip and len(raw.data) > max_html_bytes:
-        raise Unusable(f"page is {len(raw.data)} bytes, over the {max_html_bytes}-byte cap", code="too_large")
+    elif not raw.gzip:
+        raw.unpacked(max_html_bytes)  # the cap, before the bytes cross the pipe
     with pool.lease() as proc:
         return proc.prepare(
             page,

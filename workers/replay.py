@@ -202,10 +202,16 @@ def _link(buf: bytes, marker: bytes) -> bytes | None:
     return buf[at + len(marker) : end] if end >= 0 else None
 
 
+def _canonical(buf: bytes) -> bytes | None:
+    """The page's first canonical link that is an http(s) URL, else its og:url; None: neither."""
+    links = (_link(buf, marker) for marker in CANONICAL_MARKERS)
+    return next((link for link in links if link and link.startswith((b"http://", b"https://"))), None)
+
+
 def _page_url(data: bytes, gz: bool) -> str | None:
-    """The page's URL as its file's bytes give it: its first canonical link, else its og:url, else
-    "" (none). A .gz file is unpacked only as far as its canonical link (in the page's head). None
-    when the bytes must be decoded to be read (UTF-16 or UTF-32, or a link that is not ASCII)."""
+    """The page's URL as its file's bytes give it (``_canonical``), "" when it has none. A .gz file
+    is unpacked only as far as its canonical link (in the page's head). None when the bytes must be
+    decoded to be read (UTF-16 or UTF-32, or a link that is not ASCII)."""
     head = data
     if gz:
         inflater, head, rest, step = zlib.decompressobj(16 + zlib.MAX_WBITS), b"", data, UNPACK_STEP
@@ -216,15 +222,10 @@ def _page_url(data: bytes, gz: bool) -> str | None:
             head = gzip.decompress(data)  # no canonical link: the og:url may be anywhere
     if head[:200].count(0) or head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None
-    for marker in CANONICAL_MARKERS:
-        link = _link(head, marker)
-        if link is None:
-            continue
-        if not link.isascii():
-            return None
-        if link.startswith((b"http://", b"https://")):
-            return link.decode("ascii")
-    return ""
+    link = _canonical(head)
+    if link is None:
+        return ""
+    return link.decode("ascii") if link.isascii() else None
 
 
 def read_html_file(path: Path) -> Item:
@@ -236,10 +237,9 @@ def read_html_file(path: Path) -> Item:
         url = _page_url(data, gz)
         if url is None:  # the page must be decoded to be read: it is, here, and queued as text
             html = decode_html(gzip.decompress(data) if gz else data)
-            links = (_link(html.encode("utf-8", "surrogatepass"), m) for m in CANONICAL_MARKERS)
-            valid = (u for u in links if u and u.startswith((b"http://", b"https://")))
-            url = next((u.decode("utf-8", "replace") for u in valid), "")
-            page = Page(url=url or f"https://replay.invalid/{path.name}", html=html, origin="replay")
+            link = _canonical(html.encode("utf-8", "surrogatepass"))
+            url = link.decode("utf-8", "replace") if link else f"https://replay.invalid/{path.name}"
+            page = Page(url=url, html=html, origin="replay")
             return Item(str(path), {"kind": "page", "page": page.model_dump(mode="json")})
     except (zlib.error, EOFError, OSError) as exc:
         return Item(str(path), error=f"{path}: damaged gzip file: {exc}")
@@ -273,16 +273,11 @@ def _capped(item: Item, max_bytes: int) -> Item:
     """A page item over the size cap is rejected here, before it is parked in Redis (a .gz file by
     the size its gzip trailer gives; the cleaner process holds it to the cap as it unpacks it)."""
     if item.payload and item.payload.get("kind") == "page":
-        html = item.payload["page"]["html"]
-        packed = item.payload.get("raw")
         try:
-            if isinstance(html, str):
-                sanitize.check_size(html, max_bytes, "html")
-            else:
-                gz = bool(packed and packed.get("gzip"))
-                size = int.from_bytes(html[-4:], "little") if gz else len(html)
-                if size > max_bytes:  # a damaged file's trailer may say anything: unpack it to be sure
-                    RawHtml(html, None, gz).unpacked(max_bytes)
+            if (raw := page_bytes(item.payload)) is None:
+                sanitize.check_size(item.payload["page"]["html"], max_bytes, "html")
+            elif (int.from_bytes(raw.data[-4:], "little") if raw.gzip else len(raw.data)) > max_bytes:
+                raw.unpacked(max_bytes)  # a damaged file's trailer may say anything: unpack it to be sure
         except Unusable as exc:
             return Item(item.where, error=f"{item.where}: {exc.code}: {exc}", outcome="rejected")
     return item
@@ -306,23 +301,41 @@ def read_inputs(paths: list[Path], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Ite
             yield Item(str(path), error=f"{path}: not JSONL, HTML or WARC (by its name)")
 
 
-def serialized(payload: dict[str, Any]) -> tuple[str, str | bytes | None]:
+def serialized(payload: dict[str, Any]) -> tuple[str, bytes | None]:
     """An item's stored form, the one both its id and the stored item are made from: its JSON and,
-    kept apart, a page's HTML (text, or a file's bytes: ``raw``). Escaping a whole page into JSON,
-    and reading it back, would cost a worker more than decoding the page."""
+    kept apart, its page's HTML as bytes (UTF-8 text, or a file's own bytes: ``raw``). Escaping a
+    whole page into JSON, and reading it back, would cost a worker more than decoding the page."""
     page = payload.get("page") if payload.get("kind") == "page" else None
     if not isinstance(page, dict) or not isinstance(page.get("html"), str | bytes):
         return json.dumps(payload, sort_keys=True), None
-    rest = {**payload, "page": {**page, "html": ""}}
-    return json.dumps(rest, sort_keys=True), page["html"]
+    html = page["html"]
+    body = html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html
+    return json.dumps({**payload, "page": {**page, "html": ""}}, sort_keys=True), body
 
 
-def item_id(raw: str, html: str | bytes | None = None) -> str:
+def restored(raw: str | bytes, body: bytes | None) -> dict[str, Any]:
+    """The item ``serialized`` made this stored form of: its page's HTML back in place (text, or the
+    file's bytes when the item is ``raw``)."""
+    payload: dict[str, Any] = json.loads(raw)
+    if body is not None and payload.get("kind") == "page":
+        payload["page"]["html"] = body if "raw" in payload else body.decode("utf-8", "surrogatepass")
+    return payload
+
+
+def page_bytes(payload: dict[str, Any]) -> RawHtml | None:
+    """A page item's file bytes, to be unpacked and decoded in a cleaner process; None when the item
+    holds its page as text (or holds no page)."""
+    packed = payload.get("raw")
+    if payload.get("kind") != "page" or not isinstance(packed, dict):
+        return None
+    return RawHtml(bytes(payload["page"]["html"]), packed.get("charset"), bool(packed.get("gzip")))
+
+
+def item_id(raw: str, body: bytes | None = None) -> str:
     """An item's id from its stored form (``serialized``): the same input gives the same id, so a
     restarted replay re-sends the same items."""
-    if html is None:
+    if body is None:
         return digest(raw, 24)
-    body = html if isinstance(html, bytes) else html.encode("utf-8", "surrogatepass")
     return hashlib.blake2b(raw.encode() + b"\x00" + body, digest_size=12).hexdigest()
 
 
@@ -378,13 +391,13 @@ def replay(
             key = f"input:{digest(item.where, 24)}"
             app.store.note_outcome(key, item.outcome, _coded(item.error or "unreadable"), where=item.where)
             continue
-        raw, html = serialized(item.payload)  # made once, for its id and the store
-        iid = item_id(raw, html)
+        raw, body = serialized(item.payload)  # made once, for its id and the store
+        iid = item_id(raw, body)
         if iid in where_of:  # the same item twice in one input: its outcome is the first one's
             result.counts["unchanged"] += 1
             continue
         where_of[iid] = item.where
-        app.store.put_item(result.run_id, iid, raw, app.settings.page_ttl_s, html)
+        app.store.put_item(result.run_id, iid, raw, app.settings.page_ttl_s, body)
         app.send("process_item", item_id=iid, run_id=result.run_id, alerts=alerts)
         sent += 1
         if sent - done > MAX_IN_FLIGHT:  # asked only when the last answer no longer allows another

@@ -600,33 +600,25 @@ class RedisStore:
 
     # A work item's payload is kept per run: two replays of one backlog at once each have their own.
 
-    def put_item(
-        self, run_id: str, item_id: str, raw: str, ttl_s: int, html: str | bytes | None = None
-    ) -> None:
-        """Keep a work item until a worker takes it: its JSON and, apart, a page's HTML as text or
-        as a file's bytes (``workers.replay.serialized``)."""
+    def put_item(self, run_id: str, item_id: str, raw: str, ttl_s: int, body: bytes | None = None) -> None:
+        """Keep a work item until a worker takes it: its JSON and, apart, its page's bytes
+        (``workers.replay.serialized``)."""
         key = self.k("item", run_id, item_id)
         with self.r.pipeline(transaction=True) as pipe:
             pipe.set(key, raw, ex=ttl_s)
-            if html is not None:
-                body = html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html
+            if body is not None:
                 pipe.set(f"{key}:html", body, ex=ttl_s)
             pipe.execute()
 
-    def get_item(self, run_id: str, item_id: str) -> dict[str, Any] | None:
-        """A work item as it was read: a page's HTML, kept apart, back in its place (bytes for a
-        page that is a file's bytes, ``raw``)."""
+    def get_item(self, run_id: str, item_id: str) -> tuple[bytes, bytes | None] | None:
+        """A work item's JSON and its page's bytes, as ``put_item`` kept them (``workers.replay.restored``
+        makes the item of them); None when it is gone."""
         key = self.k("item", run_id, item_id)
         with self.binary.pipeline(transaction=False) as pipe:
             pipe.get(key)
             pipe.get(f"{key}:html")
-            raw, html = pipe.execute()
-        if not raw:
-            return None
-        payload: dict[str, Any] = json.loads(raw)
-        if html is not None and payload.get("kind") == "page":
-            payload["page"]["html"] = html if "raw" in payload else html.decode("utf-8", "surrogatepass")
-        return payload
+            raw, body = pipe.execute()
+        return (raw, body) if raw else None
 
     def finish_item(
         self,

@@ -63,9 +63,9 @@ def enqueue(nw: App, run_id: str, payloads: list[dict[str, str]]) -> list[str]:
     ids = []
     for n, obj in enumerate(payloads):
         payload = item_from_object(obj, f"line {n}")
-        raw, html = serialized(payload)
-        iid = item_id(raw, html)
-        nw.store.put_item(run_id, iid, raw, 3600, html)
+        raw, body = serialized(payload)
+        iid = item_id(raw, body)
+        nw.store.put_item(run_id, iid, raw, 3600, body)
         nw.send("process_item", item_id=iid, run_id=run_id)
         ids.append(iid)
     return ids
