@@ -151,6 +151,11 @@ REMOVED: dict[str, tuple[str, str]] = {
         r"|corrections)\b.*$",
     ),
     "button that ...": ("page control text", r"(?i)^.{0,30}\bbutton (?:that|to|for)\b.{0,80}$"),
+    "posted by ... category": (
+        "byline/metadata line",
+        r"(?i)^(?=.{0,160}$)(?=.*\b(?:posted|published|publicado|publié|veröffentlicht|pubblicato) "
+        r"(?:by|por|par|von|da)\b)(?=.*\b(?:category|categoria|categoría|catégorie|kategorie|tags?)\b).*$",
+    ),
 }
 
 

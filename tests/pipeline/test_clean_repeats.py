@@ -161,25 +161,17 @@ def test_a_date_line_that_names_the_author_is_the_byline_and_stays() -> None:
     assert removed == [("Updated: 4 May 2024, 10:12", "date/update line")]
 
 
-def test_a_blogs_metadata_line_and_a_forms_error_message_are_cut_and_prose_like_them_stays() -> None:
-    metadata = [
-        "Posted by Ana Lima in Category: Harbour news",
-        "05/10/2018 - Publicado por: Ana Lima - Categoria: Porto - Tags: navios",
-    ]
+def test_a_forms_error_message_is_cut_and_prose_like_it_or_like_a_blogs_metadata_stays() -> None:
     prose = [
+        # what the removed "posted by ... category" rule cut: one benchmark page was better without
+        # the line it meant, prose like this is worse
         "The ministry published by decree a new category of visas for seasonal harbour workers.",
         "Something went wrong at the quay on Monday, and the crane operators want it looked at.",
     ]
-    text = "\n".join(
-        [metadata[0], STATEMENT, "Something went wrong. Please try again later.", *prose, metadata[1]]
-    )
+    text = "\n".join([STATEMENT, "Something went wrong. Please try again later.", *prose])
     kept, removed = boilerplate.strip_boilerplate(text)
     assert kept == "\n".join([STATEMENT, *prose])
-    assert [reason for _, reason in removed] == [
-        "byline/metadata line",
-        "form message",
-        "byline/metadata line",
-    ]
+    assert removed == [("Something went wrong. Please try again later.", "form message")]
 
 
 def test_a_headline_the_page_also_links_from_its_menu_is_not_cut_as_a_teaser_link() -> None:
