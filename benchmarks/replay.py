@@ -490,11 +490,16 @@ def cleaners_of(args: argparse.Namespace, threads: int) -> int:
 
 
 def measure(
-    args: argparse.Namespace, threads: int, pages: list[Path], inputs: list[Path], redis_url: str | None
+    args: argparse.Namespace,
+    threads: int,
+    pages: list[Path],
+    inputs: list[Path],
+    redis_url: str | None,
+    parallel: int,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Bare and pipeline runs taken in turn (bare first on odd repeats, the pipeline first on even
-    ones), so a change in the machine's load falls on both sides alike; the best run of each counts."""
-    parallel = cleaners_of(args, threads) * max(1, args.processes)
+    ones), so a change in the machine's load falls on both sides alike; the best run of each counts.
+    ``parallel``: the pipeline's cleaning processes, and so the bare processes."""
     totals: list[float] = []
     extracts: list[float] = []
     runs: list[dict[str, Any]] = []
@@ -552,7 +557,7 @@ def measure_threads(
     cleaners = cleaners_of(args, threads)
     parallel = cleaners * max(1, args.processes)  # cleaning processes on the pipeline's side
     cores = max(1, min(parallel, os.cpu_count() or 1))
-    bare, pipe = measure(args, threads, pages, inputs, redis_url)
+    bare, pipe = measure(args, threads, pages, inputs, redis_url, parallel)
 
     n = len(pages)
     bare_per_s = n / bare["best_s"]
