@@ -23,7 +23,7 @@ from workers.cli.common import (
     guarded,
     out,
     print_json,
-    wait_for_signal,
+    stop_signals,
 )
 from workers.tables import published_label, records_table, summary_table
 
@@ -57,9 +57,9 @@ def worker(
     """Only workers: process whatever the pollers and replays enqueue on this Redis."""
     from workers.runner import workers
 
-    with App.open(command_settings()) as nw, workers(nw, threads=threads):
+    with stop_signals() as stop, App.open(command_settings()) as nw, workers(nw, threads=threads):
         err.print(f"newswatch worker running on {', '.join(nw.queues())} (Ctrl-C stops)")
-        wait_for_signal()
+        stop.wait()
 
 
 @app.command()

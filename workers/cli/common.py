@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import dramatiq
@@ -90,11 +91,35 @@ def command_settings(**overrides: Any) -> Settings:
     return settings
 
 
-def wait_for_signal() -> None:
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
+class _Stop(threading.Event):
+    """An event whose endless wait wakes up now and then: the kernel may hand a signal to another
+    thread, and then only the main thread's return to Python runs the handler (a wait without a
+    timeout would sleep through it)."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if timeout is not None:
+            return super().wait(timeout)
+        while not super().wait(0.2):
+            pass
+        return True
+
+
+@contextlib.contextmanager
+def stop_signals(active: bool = True) -> Iterator[threading.Event]:
+    """An event that SIGINT and SIGTERM set instead of ending the process, from the start of the
+    block: one that comes while the workers start still stops them cleanly (their work in hand
+    finished, their prefetched messages given back) once the block waits on the event. The
+    previous handlers come back at the end. ``active=False``: the signals keep their usual effect."""
+    stop = _Stop()
+    if not active:
+        yield stop
+        return
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def print_json(obj: Any) -> None:

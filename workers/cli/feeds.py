@@ -10,7 +10,7 @@ from rich.table import Table
 
 from pipeline.errors import ConfigError, PipelineError
 from workers.app import App
-from workers.cli.common import EXIT_FAILED, command_settings, err, out, print_json, wait_for_signal
+from workers.cli.common import EXIT_FAILED, command_settings, err, out, print_json, stop_signals
 from workers.feed_health import feed_health, feeds_summary
 
 feeds_app = typer.Typer(help="The feeds newswatch polls, and their health.", no_args_is_help=True)
@@ -37,7 +37,7 @@ def run(
     from workers.runner import PollLoop, workers
 
     settings = command_settings()
-    with App.open(settings) as nw, workers(nw, threads=threads):
+    with stop_signals(active=not once) as stop, App.open(settings) as nw, workers(nw, threads=threads):
         if once:
             summary = run_once(nw)
             if as_json:
@@ -52,7 +52,7 @@ def run(
         loop = PollLoop(nw)
         loop.start()
         err.print("newswatch running: polling feeds and processing articles (Ctrl-C stops)")
-        wait_for_signal()
+        stop.wait()
         loop.stop()
 
 
@@ -99,11 +99,11 @@ def poll() -> None:
     """Only the poller: enqueue due feeds for workers elsewhere (scale out with many `worker`s)."""
     from workers.runner import PollLoop
 
-    with App.open(command_settings()) as nw:
+    with stop_signals() as stop, App.open(command_settings()) as nw:
         loop = PollLoop(nw)
         loop.start()
         err.print("newswatch poller running (Ctrl-C stops)")
-        wait_for_signal()
+        stop.wait()
         loop.stop()
 
 
