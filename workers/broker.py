@@ -23,6 +23,7 @@ QUEUES = {
     "poll_feed": "feeds",
     "process_entry": "articles",
     "process_item": "articles",
+    "process_items": "articles",
     "deliver_alert": "alerts",
 }
 

@@ -18,6 +18,11 @@ the same limits, and it runs beside the other worker threads instead of taking
 their turn at the worker process's interpreter lock. The topic crosses the pipe
 once per child (again only when the configuration changes).
 
+A thread may send a page (``CleanerProcess.begin``) and read the answer later
+(``answer``): a replay's thread stores one page while its cleaner cleans the
+next. A cleaner given back with its answer unread is stopped, so that answer is
+never taken for another page's.
+
 The size cap is checked before the page is sent, so a huge page never crosses
 the pipe. Children come from a forkserver that has imported the pipeline once:
 starting one costs a fork, not an interpreter; a call costs the pipe round trip
@@ -34,6 +39,7 @@ import threading
 import time
 import traceback
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -134,6 +140,7 @@ class CleanerProcess:
         self._proc: BaseProcess | None = None
         self._conn: Connection | None = None
         self._topic: TopicConfig | None = None  # the topic the running child holds
+        self.job: Job | None = None  # the page sent and not yet answered (begin, answer)
         self.restarts = 0
 
     def _start(self) -> tuple[BaseProcess, Connection]:
@@ -163,7 +170,10 @@ class CleanerProcess:
         templates: SiteTemplates | None = None,
         now: datetime | None = None,
     ) -> Article:
-        return self._clean(page, None, timeout_s, max_html_bytes, templates, now)[0]
+        job = self.begin(
+            page, None, timeout_s=timeout_s, max_html_bytes=max_html_bytes, templates=templates, now=now
+        )
+        return self.answer(job)[0]
 
     def prepare(
         self,
@@ -176,22 +186,41 @@ class CleanerProcess:
         now: datetime | None = None,
         raw: RawHtml | None = None,
     ) -> tuple[Article, Prepared]:
-        """The page cleaned, and prepared for its record (``pipeline.record.prepare``), in the child
-        (here, when a child that was replaced between calls did not get the topic). ``raw``: the
-        page's bytes, decoded in the child (the page's ``html`` is then empty)."""
-        article, prepared = self._clean(page, topic, timeout_s, max_html_bytes, templates, now, raw)
-        return article, prepared or prepare(article, topic)
+        """The page cleaned, and prepared for its record (``pipeline.record.prepare``), in the child.
+        ``raw``: the page's bytes, decoded in the child (the page's ``html`` is then empty)."""
+        job = self.begin(
+            page,
+            topic,
+            timeout_s=timeout_s,
+            max_html_bytes=max_html_bytes,
+            templates=templates,
+            now=now,
+            raw=raw,
+        )
+        article, prepared = self.answer(job)
+        assert prepared is not None  # answer() prepares it here when the child did not
+        return article, prepared
 
-    def _clean(
+    def begin(
         self,
         page: Page,
         topic: TopicConfig | None,
+        *,
         timeout_s: float,
         max_html_bytes: int,
-        templates: SiteTemplates | None,
-        now: datetime | None,
+        templates: SiteTemplates | None = None,
+        now: datetime | None = None,
         raw: RawHtml | None = None,
-    ) -> tuple[Article, Prepared | None]:
+    ) -> Job:
+        """Send a page to the child and return at once: ``answer(job)`` waits for the article (and,
+        given a topic, its ``Prepared``). The time limit runs from here. One job at a time: a child
+        answers in order, and its answer must be read before another page is sent."""
+        if self.job is not None:
+            raise RuntimeError("the cleaner process is still working on a page: answer() it first")
+        if raw is None:
+            check_size(page.html, max_html_bytes, "page")  # a huge page never crosses the pipe
+        elif not raw.gzip:
+            raw.unpacked(max_html_bytes)  # the cap, before the bytes cross the pipe
         started = time.monotonic()
         self._start()  # a new child holds no topic yet
         sent_topic = topic if topic is not None and topic is not self._topic else None
@@ -207,16 +236,32 @@ class CleanerProcess:
             topic is not None,
         )
         try:
-            reply = self._call(request, timeout_s)
+            self._send(request)
+        except _Died:
+            raise Unusable("the cleaner process died on this page", code="crashed") from None
+        if sent_topic is not None:
+            self._topic = sent_topic  # the child keeps it (a child that dies forgets: close())
+        # the limit is the page's work: from the moment it is sent (a new child's start is not timed)
+        self.job = Job(page.url, topic, started, time.monotonic() + timeout_s, timeout_s)
+        return self.job
+
+    def answer(self, job: Job) -> tuple[Article, Prepared | None]:
+        """What the child made of the page ``begin`` sent: the article, and its ``Prepared`` when
+        the job has a topic; raises Unusable (``timeout``, ``crashed``) or the cleaning's own error."""
+        if job is not self.job:
+            raise RuntimeError("not this cleaner process's job")
+        try:
+            reply = self._receive(job.deadline)
         except _Died:
             raise Unusable("the cleaner process died on this page", code="crashed") from None
         if reply is None:
-            log.warning("extraction_timed_out", url=page.url, timeout_s=timeout_s)
-            raise Unusable(f"extraction took longer than {timeout_s:g} s, stopped", code="timeout")
-        if sent_topic is not None:
-            self._topic = sent_topic
-        log.debug("page_cleaned", url=page.url, elapsed_s=round(time.monotonic() - started, 4))
-        return _answer(reply)
+            log.warning("extraction_timed_out", url=job.url, timeout_s=job.timeout_s)
+            raise Unusable(f"extraction took longer than {job.timeout_s:g} s, stopped", code="timeout")
+        log.debug("page_cleaned", url=job.url, elapsed_s=round(time.monotonic() - job.started, 4))
+        article, prepared = _answer(reply)
+        if job.topic is not None and prepared is None:
+            prepared = prepare(article, job.topic)
+        return article, prepared
 
     def parse_feed(self, data: bytes, *, timeout_s: float, **kwargs: Any) -> ParsedFeed:
         """``pipeline.feeds.parse_feed`` in the child, under the time limit (ParseError ``timeout``)."""
@@ -235,10 +280,27 @@ class CleanerProcess:
 
     def _call(self, request: tuple[Any, ...], timeout_s: float) -> tuple[Any, ...] | None:
         """The child's reply, or None when it did not come in time (the child is then killed)."""
+        if self.job is not None:
+            raise RuntimeError("the cleaner process is still working on a page: answer() it first")
+        self._send(request)
+        return self._receive(time.monotonic() + timeout_s)
+
+    def _send(self, request: tuple[Any, ...]) -> None:
         _, conn = self._start()
         try:
             conn.send(request)
-            ready = conn.poll(timeout_s)
+        except (EOFError, OSError, BrokenPipeError):
+            self.close()
+            raise _Died from None
+
+    def _receive(self, deadline: float) -> tuple[Any, ...] | None:
+        """The child's reply to what was sent, or None when it did not come by ``deadline``
+        (the child is then killed)."""
+        conn, self.job = self._conn, None
+        if conn is None:  # closed since the request was sent
+            raise _Died
+        try:
+            ready = conn.poll(max(0.0, deadline - time.monotonic()))
             reply: tuple[Any, ...] | None = conn.recv() if ready else None
         except (EOFError, OSError, BrokenPipeError):
             self.close()
@@ -255,11 +317,22 @@ class CleanerProcess:
             if self._proc.is_alive():
                 self._proc.kill()
             self._proc.join(timeout=5)
-        self._proc, self._conn, self._topic = None, None, None
+        self._proc, self._conn, self._topic, self.job = None, None, None, None
 
 
 class _Died(Exception):
     """The child process went away in the middle of a call."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """A page sent to a cleaner process (``CleanerProcess.begin``), its answer not yet read."""
+
+    url: str
+    topic: TopicConfig | None  # prepare the article for this topic (None: clean only)
+    started: float  # time.monotonic()
+    deadline: float
+    timeout_s: float
 
 
 def _answer(reply: tuple[Any, ...]) -> tuple[Article, Prepared | None]:
@@ -301,28 +374,38 @@ class CleanerPool:
 
     @contextlib.contextmanager
     def lease(self) -> Iterator[CleanerProcess]:
+        proc = self.take()
+        try:
+            yield proc
+        finally:
+            self.give(proc)
+
+    def take(self) -> CleanerProcess:
+        """A free cleaner process, for this thread alone until ``give``; waits while all are busy."""
         with self._cond:
             while not self._free and len(self._all) >= self.size:
                 self._cond.wait()
             if self._free:
-                proc = self._free.pop()  # the one used last: its caches are warm
-            else:
-                proc = CleanerProcess()
-                self._all.append(proc)
-        try:
-            yield proc
-        finally:
-            surplus = False
-            with self._cond:
-                if proc in self._all:  # not closed meanwhile (close_all)
-                    surplus = len(self._all) > self.size  # the pool was made smaller
-                    if surplus:
-                        self._all.remove(proc)
-                    else:
-                        self._free.append(proc)
-                self._cond.notify()
-            if surplus:
-                proc.close()  # outside the lock: stopping a child may take a moment
+                return self._free.pop()  # the one used last: its caches are warm
+            proc = CleanerProcess()
+            self._all.append(proc)
+            return proc
+
+    def give(self, proc: CleanerProcess) -> None:
+        """A process from ``take`` back to the pool. One still working on a page whose answer
+        nobody will read (its thread failed between ``begin`` and ``answer``) is stopped: its
+        answer would be taken for the next page's."""
+        surplus = proc.job is not None
+        with self._cond:
+            if proc in self._all:  # not closed meanwhile (close_all)
+                surplus = surplus or len(self._all) > self.size  # or the pool was made smaller
+                if surplus:
+                    self._all.remove(proc)
+                else:
+                    self._free.append(proc)
+            self._cond.notify()
+        if surplus:
+            proc.close()  # outside the lock: stopping a child may take a moment
 
     def close(self) -> None:
         """Stop every cleaner process (they are daemons: they also die with this process)."""
@@ -365,39 +448,9 @@ def clean_guarded(
 ) -> Article:
     """``pipeline.clean.clean`` under a size cap (checked here, before anything is sent) and a
     time limit that kills the work; raises Unusable (``too_large``, ``timeout``) like clean does."""
-    check_size(page.html, max_html_bytes, "page")  # the one size cap, for page HTML and article text alike
-    with pool.lease() as proc:
+    with pool.lease() as proc:  # the one size cap, for page HTML and article text alike: begin()
         return proc.clean(
             page, timeout_s=timeout_s, max_html_bytes=max_html_bytes, templates=templates, now=now
-        )
-
-
-def prepare_guarded(
-    page: Page,
-    topic: TopicConfig,
-    *,
-    timeout_s: float = EXTRACT_TIMEOUT_S,
-    max_html_bytes: int = MAX_HTML_BYTES,
-    templates: SiteTemplates | None = None,
-    now: datetime | None = None,
-    raw: RawHtml | None = None,
-) -> tuple[Article, Prepared]:
-    """``clean_guarded``, and the article prepared for its record in the same child under the same
-    limits: (the article as cleaning made it, its ``pipeline.record.Prepared``). ``raw``: the page's
-    bytes as they were read, unpacked and decoded in the child (its own size cap applies there)."""
-    if raw is None:
-        check_size(page.html, max_html_bytes, "page")
-    elif not raw.gzip:
-        raw.unpacked(max_html_bytes)  # the cap, before the bytes cross the pipe
-    with pool.lease() as proc:
-        return proc.prepare(
-            page,
-            topic,
-            timeout_s=timeout_s,
-            max_html_bytes=max_html_bytes,
-            templates=templates,
-            now=now,
-            raw=raw,
         )
 
 

@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 
 import redis
@@ -75,23 +76,52 @@ def process_article(
     return saved
 
 
-def process_page(app: App, page: Page, *, alerts: bool, raw: RawHtml | None = None) -> Saved:
-    """Clean and enrich a page (in the thread's cleaner process, under the time limit) with its
-    source's learned template lines stripped, count its lines for that source, and process the
-    article. ``raw``: the page's bytes as read, decoded in the cleaner process (``page.html`` empty)."""
+@dataclass
+class PageJob:
+    """A page in a cleaner process (``begin_page``), its answer read by ``page_answer``."""
+
+    page: Page
+    proc: guard.CleanerProcess
+    job: guard.Job
+
+
+def begin_page(app: App, page: Page, proc: guard.CleanerProcess, *, raw: RawHtml | None = None) -> PageJob:
+    """Send a page to a cleaner process, with its source's learned template lines, and return at
+    once: the thread can store the page before it while this one is cleaned (``workers.actors``).
+    ``raw``: the page's bytes as read, decoded in the cleaner process (``page.html`` empty)."""
     source = page.source or host_of(page.final_url or page.url)
-    templates = app.templates.load(source)
-    with metrics.timed(app, "clean_seconds"):
-        article, prepared = guard.prepare_guarded(
-            page,
-            app.config.topic,
-            timeout_s=app.settings.extract_timeout_s,
-            max_html_bytes=app.settings.http_max_bytes,
-            templates=templates,
-            raw=raw,
-        )
-    # the page's lines counted for its source (as cleaning made them: what later pages are cleaned
-    # of), in the record's own transaction
+    job = proc.begin(
+        page,
+        app.config.topic,
+        timeout_s=app.settings.extract_timeout_s,
+        max_html_bytes=app.settings.http_max_bytes,
+        templates=app.templates.load(source),
+        raw=raw,
+    )
+    return PageJob(page, proc, job)
+
+
+def page_answer(app: App, work: PageJob) -> tuple[Article, Prepared]:
+    """The cleaned and enriched article of a ``begin_page``; its time counted as ``clean_seconds``."""
+    try:
+        article, prepared = work.proc.answer(work.job)
+    finally:
+        metrics.observe(app, "clean_seconds", time.monotonic() - work.job.started)
+    assert prepared is not None  # the job has the topic: answer() prepares it
+    return article, prepared
+
+
+def store_page(app: App, article: Article, prepared: Prepared, *, alerts: bool) -> Saved:
+    """Process a cleaned page's article, its lines counted for its source in the record's own
+    transaction (as cleaning made them: what later pages of the source are cleaned of)."""
     return process_article(
         app, article, alerts=alerts, prepared=prepared, also=partial(app.templates.learn_article, article)
     )
+
+
+def process_page(app: App, page: Page, *, alerts: bool, raw: RawHtml | None = None) -> Saved:
+    """Clean and enrich a page (in a cleaner process, under the time limit) with its source's
+    learned template lines stripped, and process the article. ``raw``: as in ``begin_page``."""
+    with guard.pool.lease() as proc:
+        article, prepared = page_answer(app, begin_page(app, page, proc, raw=raw))
+    return store_page(app, article, prepared, alerts=alerts)

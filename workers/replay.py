@@ -4,8 +4,8 @@ Inputs: JSONL (one object a line: ``url``, and ``html`` or ``text``; optional
 ``title``, ``published`` (any form pipeline.dates reads), ``source``, ``language``),
 folders of ``.html`` files, and WARC files (``.warc``, ``.warc.gz``: their HTML responses).
 
-Each item is parked in Redis under an id derived from its content and a
-``process_item`` message is sent; workers (in this process, or ``newswatch
+Each item is parked in Redis under an id derived from its content and sent, a few
+items a ``process_items`` message; workers (in this process, or ``newswatch
 worker`` anywhere on the same Redis) take them. Replaying the same input again
 is harmless: the store answers "unchanged". A replay killed halfway and started
 again sends every item again and so finishes what was left. Alerts are off
@@ -40,6 +40,12 @@ log = structlog.get_logger(__name__)
 
 DEFAULT_MAX_BYTES = 15 * 1024 * 1024  # NEWSWATCH_HTTP_MAX_BYTES's default; replay() passes the setting
 MAX_IN_FLIGHT = 500
+# Items a message carries: a worker thread cleans one page of it while it stores the page before
+# (workers.actors.process_items), so its cleaner process does not wait for Redis between pages. The
+# last SINGLE_AT_END items of an input go one a message, so that no thread is left alone at the end
+# with a whole message to do.
+BATCH_ITEMS = 4
+SINGLE_AT_END = 8
 LOST_AFTER_S = 30.0
 # how often a replay looks whether its items are done: near the end every WAIT_POLL_S (it returns that
 # soon after), at most LONGEST_POLL_S apart while much is left (its progress moves that often)
@@ -380,6 +386,7 @@ def replay(
     started = time.monotonic()
     structlog.contextvars.bind_contextvars(run_id=result.run_id)
     sent = done = 0
+    held: list[str] = []  # items stored and not yet sent: the last ones go one a message
     where_of: dict[str, str] = {}  # item id -> where it was read, in input order
     inputs = items if items is not None else read_inputs(paths, max_bytes=app.settings.http_max_bytes)
     for item in inputs:
@@ -398,13 +405,20 @@ def replay(
             continue
         where_of[iid] = item.where
         app.store.put_item(result.run_id, iid, raw, app.settings.page_ttl_s, body)
-        app.send("process_item", item_id=iid, run_id=result.run_id, alerts=alerts)
-        sent += 1
+        held.append(iid)
+        if len(held) < BATCH_ITEMS + SINGLE_AT_END:
+            continue
+        app.send("process_items", item_ids=held[:BATCH_ITEMS], run_id=result.run_id, alerts=alerts)
+        del held[:BATCH_ITEMS]
+        sent += BATCH_ITEMS
         if sent - done > MAX_IN_FLIGHT:  # asked only when the last answer no longer allows another
             while sent - (done := app.store.run_done(result.run_id)) > MAX_IN_FLIGHT:
                 time.sleep(WAIT_POLL_S)
                 if progress:
                     progress(done, sent)
+    for iid in held:  # the last items one a message: the threads finish them together
+        app.send("process_items", item_ids=[iid], run_id=result.run_id, alerts=alerts)
+        sent += 1
     deadline = time.monotonic() + timeout_s
     idle_since: float | None = None
     while (done := app.store.run_done(result.run_id)) < sent:

@@ -209,3 +209,38 @@ def test_worker_threads_share_the_pools_cleaners_and_wait_for_a_free_one() -> No
         guard.close_all()
         guard.configure()
     assert guard.pool.started() == 0
+
+
+def test_a_cleaner_whose_answer_was_never_read_is_not_lent_again() -> None:
+    """A thread that sent a page and failed before reading the answer gives the cleaner back: that
+    child is stopped, so the next page's answer cannot be the abandoned page's."""
+    first = Page(
+        url="https://eastwire.example/a", html=demo_html("eastwire/2024/03/baek-consular-access.html")
+    )
+    other_text = "\n".join(
+        f"<p>Harbour pilots in Kelmouth logged {n} more night arrivals than the season before.</p>"
+        for n in range(12)
+    )
+    second = Page(
+        url="https://harbour.example/b",
+        html=f"<html><head><title>Pilots</title></head><body><article>{other_text}</article></body></html>",
+    )
+    guard.close_all()
+    guard.configure(1)
+    try:
+        proc = guard.pool.take()
+        proc.begin(first, None, timeout_s=20, max_html_bytes=10**8)
+        with pytest.raises(RuntimeError):  # one page at a time
+            proc.begin(second, None, timeout_s=20, max_html_bytes=10**8)
+        guard.pool.give(proc)  # its answer unread
+        assert guard.pool.started() == 0
+        again = guard.pool.take()
+        try:
+            article, _ = again.answer(again.begin(second, None, timeout_s=20, max_html_bytes=10**8))
+        finally:
+            guard.pool.give(again)
+        assert "Kelmouth" in article.text and "Baek" not in article.text
+        assert guard.pool.started() == 1
+    finally:
+        guard.close_all()
+        guard.configure()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -248,18 +249,66 @@ def test_a_packed_file_that_failed_runs_again_from_its_text(
     (tmp_path / "count.html.gz").write_bytes(
         gzip.compress(_article_page("Harbour count", "https://harbour.example/count", lines).encode())
     )
-    real = actors.process_page
+    real = actors.store_page
 
     def failing(*args: object, **kwargs: object) -> object:
         raise BadInput("a page the worker could not take this time")
 
-    monkeypatch.setattr(actors, "process_page", failing)
+    monkeypatch.setattr(actors, "store_page", failing)
     with workers(nw, threads=1, queues={"articles", "alerts"}):
         first = replay(nw, [tmp_path]).summary()
     assert first["errors"] == 1 and list(nw.store.search(limit=5)) == []
-    monkeypatch.setattr(actors, "process_page", real)
+    monkeypatch.setattr(actors, "store_page", real)
     with workers(nw, threads=1, queues={"articles", "alerts"}):
         again = replay(nw, [], items=list(failed_items(nw))).summary()
     assert again["read"] == 1 and again["errors"] == 0, again
     (record,) = list(nw.store.search(limit=5))
     assert record.url == "https://harbour.example/count" and all(line in record.text for line in lines)
+
+
+def test_pages_sent_together_keep_their_own_text_and_a_retry_redoes_only_what_was_left(
+    nw: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a folder's pages go a few to a message, the next one cleaned while the one before is stored;
+    # storing the second page of the first message fails once (Redis away): the message is tried
+    # again, the page it had stored is not stored twice, and every record holds its own page's text
+    from pipeline.errors import TransientError
+    from tests.conftest import synthetic_text
+    from workers import actors
+    from workers.replay import BATCH_ITEMS, SINGLE_AT_END
+
+    count = 2 * BATCH_ITEMS + SINGLE_AT_END
+    for n in range(count):
+        (tmp_path / f"report{n:02d}.html").write_text(
+            _article_page(
+                f"Harbour report {n}", f"https://harbour.example/r/{n}", synthetic_text(900 + n).splitlines()
+            )
+        )
+    real, stored, sizes = actors.store_page, [], []
+
+    def once_failing(app: App, article: object, *args: object, **kwargs: object) -> object:
+        stored.append(getattr(article, "url", ""))
+        if len(stored) == 2:
+            raise TransientError("redis: connection refused", code="redis")
+        return real(app, article, *args, **kwargs)  # type: ignore[arg-type]
+
+    real_items = actors.process_items
+
+    @functools.wraps(real_items)  # the actor's name
+    def counting(item_ids: list[str], *args: object, **kwargs: object) -> None:
+        sizes.append(len(item_ids))
+        real_items(item_ids, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(actors, "store_page", once_failing)
+    monkeypatch.setattr(actors, "process_items", counting)
+    with workers(nw, threads=1, queues={"articles", "alerts"}):
+        summary = replay(nw, [tmp_path], timeout_s=60).summary()
+    assert summary["read"] == count and summary["errors"] == 0, summary
+    assert summary["stored"] + summary["off_topic"] == count
+    assert set(sizes) == {BATCH_ITEMS, 1} and sizes.count(1) == SINGLE_AT_END  # together, the last alone
+    assert len(stored) == count + 1 and stored.count(stored[0]) == 1  # only the failed page again
+    records = {r.url: r for r in nw.store.search(limit=100)}
+    assert len(records) == count
+    for n in range(count):
+        own = synthetic_text(900 + n).splitlines()[0]
+        assert own in records[f"https://harbour.example/r/{n}"].text
