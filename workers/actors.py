@@ -176,16 +176,18 @@ def process_items(item_ids: list[str], run_id: str, alerts: bool = False) -> Non
                 _take_answer(app, cleaning)  # frees the cleaner for this item
             if item.page is not None and item.error is None:
                 _begin(app, item, cleaner.get())
+            else:  # nothing to clean: the cleaner goes back to the other threads (a feed entry run
+                cleaner.give()  # again cleans its page through the pool)
             if cleaning is not None:
                 _conclude(app, cleaning, run_id, alerts)  # while this item is cleaned
                 cleaning = None
             if item.work is not None:
                 cleaning = item
             else:
-                cleaner.give()  # a feed entry run again cleans its page through the pool
                 _conclude(app, item, run_id, alerts)
         if cleaning is not None:
             _take_answer(app, cleaning)
+            cleaner.give()
             _conclude(app, cleaning, run_id, alerts)
 
 
