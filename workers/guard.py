@@ -222,7 +222,7 @@ class CleanerProcess:
         elif not raw.gzip:
             raw.unpacked(max_html_bytes)  # the cap, before the bytes cross the pipe
         started = time.monotonic()
-        self._start()  # a new child holds no topic yet
+        _, conn = self._start()  # a new child holds no topic yet
         sent_topic = topic if topic is not None and topic is not self._topic else None
         request = (
             "clean",
@@ -236,7 +236,7 @@ class CleanerProcess:
             topic is not None,
         )
         try:
-            self._send(request)
+            self._send(request, conn)
         except _Died:
             raise Unusable("the cleaner process died on this page", code="crashed") from None
         if sent_topic is not None:
@@ -285,8 +285,10 @@ class CleanerProcess:
         self._send(request)
         return self._receive(time.monotonic() + timeout_s)
 
-    def _send(self, request: tuple[Any, ...]) -> None:
-        _, conn = self._start()
+    def _send(self, request: tuple[Any, ...], conn: Connection | None = None) -> None:
+        """Send to the child (``conn``: the one ``_start`` just gave, not looked up again)."""
+        if conn is None:
+            _, conn = self._start()
         try:
             conn.send(request)
         except (EOFError, OSError, BrokenPipeError):
